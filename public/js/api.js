@@ -1,0 +1,108 @@
+// REST client for /api (shared/API.md). Every failure becomes an ApiError with the server's code.
+
+/** @typedef {import('./types.js').Session} Session */
+/** @typedef {import('./types.js').Room} Room */
+/** @typedef {import('./types.js').Message} Message */
+/** @typedef {{ path: string, message: string }} FieldError */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, or 0 when the server could not be reached
+   * @param {string} code
+   * @param {string} message
+   * @param {unknown} [details]
+   * @param {number | null} [retryAfter] seconds, from a 429's Retry-After header
+   */
+  constructor (status, code, message, details, retryAfter = null) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.details = details
+    this.retryAfter = retryAfter
+  }
+
+  /** The per-field messages of a validation_failed error. @returns {FieldError[]} */
+  get fieldErrors () {
+    if (this.code !== 'validation_failed' || !Array.isArray(this.details)) return []
+    return this.details.filter((d) => d && typeof d.path === 'string' && typeof d.message === 'string')
+  }
+}
+
+/**
+ * Turn a non-2xx response into an ApiError.
+ * @param {number} status
+ * @param {string} text the response body
+ * @param {string | null} retryAfter
+ */
+export function errorFromResponse (status, text, retryAfter) {
+  let body = null
+  try { body = JSON.parse(text) } catch { /* not JSON: fall through to a generic message */ }
+  const err = body && typeof body === 'object' ? body.error : null
+  const seconds = retryAfter ? Number(retryAfter) : NaN
+  return new ApiError(
+    status,
+    typeof err?.code === 'string' ? err.code : 'http_' + status,
+    typeof err?.message === 'string' ? err.message : `The server answered with status ${status}.`,
+    err?.details,
+    Number.isFinite(seconds) ? seconds : null
+  )
+}
+
+export const networkError = () =>
+  new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.')
+
+/**
+ * @param {{ getToken: () => string | null, onUnauthorized: () => void }} hooks
+ *   onUnauthorized runs when a request made with a token gets 401 (expired or revoked).
+ */
+export function createApi ({ getToken, onUnauthorized }) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   */
+  async function request (method, path, body) {
+    const token = getToken()
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' }
+    if (token) headers.Authorization = `Bearer ${token}`
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    let res
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    } catch {
+      throw networkError()
+    }
+    const text = await res.text()
+    if (!res.ok) {
+      if (res.status === 401 && token) onUnauthorized()
+      throw errorFromResponse(res.status, text, res.headers.get('Retry-After'))
+    }
+    return text ? JSON.parse(text) : null
+  }
+
+  return {
+    /** @param {string} username @param {string} password @returns {Promise<Session>} */
+    register: (username, password) => request('POST', '/api/auth/register', { username, password }),
+    /** @param {string} username @param {string} password @returns {Promise<Session>} */
+    login: (username, password) => request('POST', '/api/auth/login', { username, password }),
+    /** @returns {Promise<void>} */
+    logout: () => request('POST', '/api/auth/logout'),
+    /** @returns {Promise<Room[]>} */
+    rooms: async () => (await request('GET', '/api/rooms')).rooms,
+    /** @param {string} name @returns {Promise<Room>} */
+    createRoom: async (name) => (await request('POST', '/api/rooms', { name })).room,
+    /**
+     * @param {number} roomId
+     * @param {{ before?: number, after?: number, limit?: number }} [page]
+     * @returns {Promise<{ messages: Message[], hasMore: boolean }>}
+     */
+    messages: (roomId, page = {}) => {
+      const query = new URLSearchParams()
+      for (const [key, value] of Object.entries(page)) if (value !== undefined) query.set(key, String(value))
+      return request('GET', `/api/rooms/${roomId}/messages?${query}`)
+    }
+  }
+}
+
+/** @typedef {ReturnType<typeof createApi>} Api */

@@ -1,0 +1,293 @@
+// The controller: turns socket frames and REST pages into store changes, and user intents
+// (switch room, send, load older, mark read) into frames and requests.
+
+import { createOutbox } from './outbox.js'
+
+/** @typedef {import('./types.js').Message} Message */
+/** @typedef {import('./types.js').RoomState} RoomState */
+/** @typedef {import('./types.js').Session} Session */
+/** @typedef {import('./store.js').Store} Store */
+/** @typedef {import('./api.js').Api} Api */
+/** @typedef {import('./socket.js').ChatSocket} ChatSocket */
+/** @typedef {import('./socket.js').Frame} Frame */
+
+const PAGE = 50
+const CATCH_UP_PAGE = 100
+const CATCH_UP_MAX_PAGES = 20 // beyond ~2000 missed messages, just show the newest page again
+const TYPING_SHOWN_MS = 6_000
+const LAST_ROOM_KEY = 'secure-chat.room'
+
+/**
+ * @param {{ store: Store, api: Api, socket: ChatSocket, session: Session,
+ *   onLiveMessage: (message: Message, rs: RoomState) => void, onNotice: (text: string) => void }} deps
+ */
+export function createChat ({ store, api, socket, session, onLiveMessage, onNotice }) {
+  const { state } = store
+  const me = session.user
+  const outbox = createOutbox(store, socket, me.id)
+  /** Rooms this connection is subscribed to; cleared when the socket drops. */
+  const joined = new Set()
+  let connectedBefore = false
+  let stopped = false
+
+  /**
+   * Merge messages into a loaded room; settles outbox entries they answer.
+   * @param {RoomState} rs
+   * @param {Message[]} messages
+   * @returns {Message[]} the ones not seen before
+   */
+  function merge (rs, messages) {
+    const fresh = []
+    for (const m of messages) {
+      if (m.author.id === me.id && m.clientId) outbox.settle(m.clientId)
+      if (!rs.messages || rs.messages.has(m.id)) continue
+      rs.messages.set(m.id, m)
+      fresh.push(m)
+    }
+    return fresh
+  }
+
+  /** @param {number} roomId */
+  async function loadLatest (roomId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs) return
+    const page = await api.messages(roomId, { limit: PAGE })
+    rs.messages = new Map()
+    rs.hasOlder = page.hasMore
+    merge(rs, page.messages)
+    store.emit('messages', roomId)
+    if (joined.has(roomId)) await catchUp(roomId) // closes the gap between this page and the join
+  }
+
+  /** Everything after the newest message we hold, page by page (after a reconnect). @param {number} roomId */
+  async function catchUp (roomId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs?.messages) return
+    for (let pages = 0; pages < CATCH_UP_MAX_PAGES; pages++) {
+      const page = await api.messages(roomId, { after: store.newestId(rs), limit: CATCH_UP_PAGE })
+      merge(rs, page.messages)
+      if (!page.hasMore) {
+        store.emit('messages', roomId)
+        return
+      }
+    }
+    await loadLatest(roomId)
+  }
+
+  /** @param {number} roomId */
+  async function loadOlder (roomId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs?.messages || !rs.hasOlder || rs.loadingOlder) return
+    rs.loadingOlder = true
+    try {
+      const oldest = Math.min(...rs.messages.keys())
+      const page = await api.messages(roomId, { before: oldest, limit: PAGE })
+      merge(rs, page.messages)
+      rs.hasOlder = page.hasMore
+    } finally {
+      rs.loadingOlder = false
+      store.emit('messages', roomId)
+    }
+  }
+
+  /** @param {number} roomId */
+  function selectRoom (roomId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs || stopped) return
+    state.currentRoomId = roomId
+    localStorage.setItem(LAST_ROOM_KEY, String(roomId))
+    store.emit('current', roomId)
+    if (!rs.messages) loadLatest(roomId).catch(report)
+  }
+
+  /** The user sees the newest messages of a room: tell the server, clear the badge. @param {number} roomId */
+  function markRead (roomId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs?.messages) return
+    const newest = store.newestId(rs)
+    if (newest > rs.lastReadId && socket.send({ type: 'read', roomId, messageId: newest })) rs.lastReadId = newest
+    if (rs.unread !== 0) {
+      rs.unread = 0
+      store.emit('rooms')
+    }
+  }
+
+  async function refreshRooms () {
+    const rooms = await api.rooms()
+    for (const room of rooms) {
+      const rs = store.upsertRoom(room)
+      rs.unread = room.unreadCount ?? rs.unread
+      rs.lastReadId = Math.max(rs.lastReadId, room.lastReadId ?? 0)
+    }
+    store.emit('rooms')
+    return rooms
+  }
+
+  /** @param {number} roomId */
+  function join (roomId) {
+    socket.send({ type: 'join', roomId })
+  }
+
+  async function onReady () {
+    const reconnect = connectedBefore
+    connectedBefore = true
+    if (reconnect) {
+      // Rooms out of view may have missed anything: reload them when next opened.
+      for (const [id, rs] of state.rooms) if (id !== state.currentRoomId) rs.messages = null
+      await refreshRooms().catch(report)
+    }
+    for (const id of state.rooms.keys()) join(id) // every room, so unread badges stay live
+    outbox.resendAll()
+  }
+
+  /** @param {Frame} frame */
+  function onFrame (frame) {
+    switch (frame.type) {
+      case 'ready': onReady().catch(report); break
+      case 'joined': onJoined(frame.roomId, frame.online); break
+      case 'presence': onPresence(frame.roomId, frame.user, frame.status); break
+      case 'message': onMessage(frame.message); break
+      case 'ack': onAck(frame.clientId, frame.message); break
+      case 'typing': onTyping(frame.roomId, frame.user, frame.isTyping); break
+      case 'room': onRoom(frame.room); break
+      case 'error': onError(frame.code, frame.message, frame.clientId); break
+    }
+  }
+
+  /** @param {number} roomId @param {import('./types.js').Author[]} online */
+  function onJoined (roomId, online) {
+    const rs = state.rooms.get(roomId)
+    if (!rs) return
+    joined.add(roomId)
+    rs.online = new Map((online ?? []).map((u) => [u.id, u]))
+    store.emit('people', roomId)
+    if (roomId === state.currentRoomId) catchUp(roomId).catch(report)
+  }
+
+  /** @param {number} roomId @param {import('./types.js').Author} user @param {string} status */
+  function onPresence (roomId, user, status) {
+    const rs = state.rooms.get(roomId)
+    if (!rs || !user) return
+    if (status === 'online') rs.online.set(user.id, user)
+    else rs.online.delete(user.id)
+    store.emit('people', roomId)
+  }
+
+  /** @param {Message} message */
+  function onMessage (message) {
+    const rs = state.rooms.get(message?.roomId)
+    if (!rs) return
+    const ownMessage = message.author.id === me.id
+    const isNew = rs.messages ? merge(rs, [message]).length > 0 : message.id > rs.lastReadId
+    if (rs.typing.delete(message.author.id)) store.emit('people', rs.room.id)
+    if (!isNew) return
+    if (!ownMessage) {
+      rs.unread += 1 // the messages view clears it again at once when the user is looking
+      store.emit('rooms')
+      onLiveMessage(message, rs)
+    }
+    store.emit('messages', rs.room.id)
+  }
+
+  /** @param {string} clientId @param {Message} message */
+  function onAck (clientId, message) {
+    outbox.settle(clientId)
+    const rs = state.rooms.get(message?.roomId)
+    if (rs) merge(rs, [message])
+    store.emit('messages', message?.roomId)
+  }
+
+  /** @param {number} roomId @param {import('./types.js').Author} user @param {boolean} isTyping */
+  function onTyping (roomId, user, isTyping) {
+    const rs = state.rooms.get(roomId)
+    if (!rs || !user || user.id === me.id) return
+    if (isTyping) {
+      rs.typing.set(user.id, { user, until: Date.now() + TYPING_SHOWN_MS })
+      setTimeout(() => expireTyping(rs), TYPING_SHOWN_MS + 50)
+    } else {
+      rs.typing.delete(user.id)
+    }
+    store.emit('people', roomId)
+  }
+
+  /** @param {RoomState} rs */
+  function expireTyping (rs) {
+    const now = Date.now()
+    let changed = false
+    for (const [id, t] of rs.typing) if (t.until <= now) changed = rs.typing.delete(id) || changed
+    if (changed) store.emit('people', rs.room.id)
+  }
+
+  /** @param {import('./types.js').Room} room */
+  function onRoom (room) {
+    if (!room || state.rooms.has(room.id)) return
+    store.upsertRoom(room)
+    join(room.id)
+    store.emit('rooms')
+  }
+
+  /** @param {string} code @param {string} message @param {string} [clientId] */
+  function onError (code, message, clientId) {
+    if (clientId && state.outbox.has(clientId)) outbox.fail(clientId, message || code)
+    else onNotice(message || code)
+  }
+
+  /** @param {unknown} err */
+  function report (err) {
+    if (!stopped) onNotice(err instanceof Error ? err.message : String(err))
+  }
+
+  /** Called when the socket drops: presence is unknown until we join again. */
+  function onDisconnected () {
+    joined.clear()
+  }
+
+  async function start () {
+    state.me = me
+    outbox.restore()
+    socket.start()
+    const rooms = await refreshRooms()
+    const remembered = Number(localStorage.getItem(LAST_ROOM_KEY))
+    const first = rooms.find((r) => r.id === remembered) ?? rooms.find((r) => r.name === 'General') ?? rooms[0]
+    if (first) selectRoom(first.id)
+    if (socket.isReady()) for (const room of rooms) join(room.id)
+  }
+
+  function stop () {
+    stopped = true
+    outbox.stop()
+    socket.stop()
+  }
+
+  /** @param {string} name */
+  async function createRoom (name) {
+    const room = await api.createRoom(name)
+    store.upsertRoom(room)
+    join(room.id)
+    store.emit('rooms')
+    selectRoom(room.id)
+  }
+
+  /** @param {string} body */
+  function send (body) {
+    if (state.currentRoomId !== null) outbox.enqueue(state.currentRoomId, body)
+  }
+
+  /** @param {boolean} isTyping */
+  function sendTyping (isTyping) {
+    if (state.currentRoomId !== null) socket.send({ type: 'typing', roomId: state.currentRoomId, isTyping })
+  }
+
+  /** An upload finished: its message is in the response (the broadcast may come before or after). @param {Message} message */
+  function addOwnMessage (message) {
+    const rs = state.rooms.get(message.roomId)
+    if (rs && merge(rs, [message]).length > 0) store.emit('messages', message.roomId)
+  }
+
+  return {
+    start, stop, onFrame, onDisconnected, selectRoom, loadOlder, markRead, createRoom, send, sendTyping,
+    addOwnMessage, retry: outbox.retry, discard: outbox.discard
+  }
+}
+
+/** @typedef {ReturnType<typeof createChat>} Chat */

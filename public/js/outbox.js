@@ -1,0 +1,115 @@
+// Messages typed but not yet acknowledged. They show at once as pending, are kept in
+// localStorage (so a reload or a dropped connection loses nothing) and are sent again with
+// the same clientId after a reconnect; the server stores one message per clientId.
+
+import { newClientId } from './lib/ids.js'
+
+/** @typedef {import('./types.js').OutboxEntry} OutboxEntry */
+/** @typedef {import('./store.js').Store} Store */
+/** @typedef {import('./socket.js').ChatSocket} ChatSocket */
+
+const ACK_TIMEOUT_MS = 15_000
+const storageKey = (/** @type {number} */ userId) => `secure-chat.outbox.${userId}`
+
+/**
+ * @param {Store} store
+ * @param {ChatSocket} socket
+ * @param {number} userId
+ */
+export function createOutbox (store, socket, userId) {
+  const { outbox } = store.state
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} */
+  const ackTimers = new Map()
+
+  function save () {
+    if (outbox.size === 0) localStorage.removeItem(storageKey(userId))
+    else localStorage.setItem(storageKey(userId), JSON.stringify([...outbox.values()]))
+  }
+
+  /** @param {OutboxEntry} entry */
+  function transmit (entry) {
+    const sent = socket.send({ type: 'message', roomId: entry.roomId, body: entry.body, clientId: entry.clientId })
+    if (!sent) return // stays pending; resendAll() runs once the socket is ready again
+    clearTimeout(ackTimers.get(entry.clientId))
+    ackTimers.set(entry.clientId, setTimeout(() => {
+      if (!outbox.has(entry.clientId)) return
+      fail(entry.clientId, 'Not delivered yet.')
+    }, ACK_TIMEOUT_MS))
+  }
+
+  /** Restore what a previous page load left unsent. */
+  function restore () {
+    try {
+      const saved = JSON.parse(localStorage.getItem(storageKey(userId)) ?? '[]')
+      if (Array.isArray(saved)) for (const entry of saved) outbox.set(entry.clientId, { ...entry, failed: null })
+    } catch {
+      localStorage.removeItem(storageKey(userId))
+    }
+  }
+
+  /** @param {number} roomId @param {string} body */
+  function enqueue (roomId, body) {
+    /** @type {OutboxEntry} */
+    const entry = { clientId: newClientId(), roomId, body, createdAt: new Date().toISOString(), failed: null }
+    outbox.set(entry.clientId, entry)
+    save()
+    store.emit('messages', roomId)
+    transmit(entry)
+  }
+
+  /** @param {string} clientId */
+  function retry (clientId) {
+    const entry = outbox.get(clientId)
+    if (!entry) return
+    entry.failed = null
+    store.emit('messages', entry.roomId)
+    transmit(entry)
+  }
+
+  /** After (re)connecting and joining: everything still waiting goes out again, same clientIds. */
+  function resendAll () {
+    for (const entry of outbox.values()) {
+      entry.failed = null
+      transmit(entry)
+    }
+    if (outbox.size > 0) store.emit('messages', store.state.currentRoomId ?? undefined)
+  }
+
+  /** The server stored it (ack, broadcast or catch-up): drop the local copy. @param {string} clientId */
+  function settle (clientId) {
+    if (!outbox.delete(clientId)) return false
+    clearTimeout(ackTimers.get(clientId))
+    ackTimers.delete(clientId)
+    save()
+    return true
+  }
+
+  /** @param {string} clientId @param {string} reason */
+  function fail (clientId, reason) {
+    const entry = outbox.get(clientId)
+    if (!entry) return
+    clearTimeout(ackTimers.get(clientId))
+    entry.failed = reason
+    store.emit('messages', entry.roomId)
+  }
+
+  /** @param {string} clientId */
+  function discard (clientId) {
+    const entry = outbox.get(clientId)
+    if (entry && settle(clientId)) store.emit('messages', entry.roomId)
+  }
+
+  function stop () {
+    for (const timer of ackTimers.values()) clearTimeout(timer)
+    ackTimers.clear()
+  }
+
+  return { restore, enqueue, retry, resendAll, settle, fail, discard, stop }
+}
+
+/** On logout: what was not sent is not kept on this device. @param {number} userId */
+export function forgetOutbox (userId) {
+  localStorage.removeItem(storageKey(userId))
+}
+
+/** @typedef {ReturnType<typeof createOutbox>} Outbox */

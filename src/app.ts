@@ -1,0 +1,63 @@
+// buildApp(config): the whole application as a Fastify instance, without listening. The entry
+// point (server.ts) and the tests both start here. Plugins are registered in dependency order.
+import fastifyRateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import authPlugin from './auth/plugin.js'
+import authRoutes from './auth/routes.js'
+import type { Config } from './config.js'
+import core from './core.js'
+import docs from './docs.js'
+import { setErrorHandlers } from './error-handler.js'
+import { AppError } from './errors.js'
+import healthRoutes from './health.js'
+import { loggerOptions } from './logger.js'
+import messageRoutes from './messages/routes.js'
+import roomRoutes from './rooms/routes.js'
+import staticFiles from './static.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export interface BuildOptions {
+  /** Overrides the logger built from config.logLevel (tests pass false). */
+  logger?: boolean
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    // JSON bodies are small here; uploads have their own limit.
+    bodyLimit: 64 * 1024,
+    // No reverse proxy in front by default: these stop slow-loris clients.
+    requestTimeout: 120_000,
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 10_000,
+    return503OnClosing: true
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorate('config', config)
+  setErrorHandlers(app)
+
+  await app.register(core)
+  await app.register(authPlugin)
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', 'Too many requests; slow down and try again shortly.',
+      undefined, { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) })
+  })
+  await app.register(docs)
+
+  await app.register(healthRoutes)
+  await app.register(authRoutes)
+  await app.register(roomRoutes)
+  await app.register(messageRoutes)
+  await app.register(staticFiles)
+
+  for (const warning of config.warnings) app.log.warn(warning)
+  return app
+}

@@ -1,0 +1,72 @@
+// POST /api/auth/register, /login, /logout and GET /api/me.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errors } from '../errors.js'
+import { authErrors, ErrorResponse, UserSchema } from '../schemas.js'
+import { Credentials, LoginBody, TokenResponse } from './schemas.js'
+
+const authRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { storage, passwords, config } = app
+
+  // The password form (`username=…&password=…`), for curl users and plain HTML forms.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))))
+
+  app.post('/api/auth/register', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Create an account and get a token',
+      body: Credentials,
+      response: { 201: TokenResponse, 400: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse }
+    },
+    config: config.registrationsPerHour > 0
+      ? { rateLimit: { max: config.registrationsPerHour, timeWindow: '1 hour' } }
+      : { rateLimit: false }
+  }, async (request, reply) => {
+    const { username, password } = request.body
+    if (storage.users.findForLogin(username) !== null) throw errors.usernameTaken()
+    const user = storage.users.create(username, await passwords.hash(password))
+    if (user === null) throw errors.usernameTaken() // taken while we were hashing
+    request.log.info({ event: 'user_registered', userId: user.id }, 'user registered')
+    return reply.code(201).send(app.issueToken(user))
+  })
+
+  app.post('/api/auth/login', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Log in with JSON or the password form',
+      body: LoginBody,
+      response: { 200: TokenResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse }
+    }
+  }, async (request) => {
+    const { username, password } = request.body
+    const found = storage.users.findForLogin(username)
+    // Unknown users cost a bcrypt comparison too, so timing does not tell who exists.
+    const ok = found === null ? await passwords.verifyNobody(password) : await passwords.verify(password, found.passwordHash)
+    if (!ok || found === null) {
+      request.log.warn({ event: 'login_failed', username }, 'failed login')
+      throw errors.invalidCredentials()
+    }
+    return app.issueToken(found.user)
+  })
+
+  app.post('/api/auth/logout', {
+    onRequest: app.authenticate,
+    schema: { tags: ['auth'], summary: 'Revoke this token and close its sockets', response: { 204: z.null(), ...authErrors } }
+  }, async (request, reply) => {
+    storage.tokens.revoke(request.user.jti, request.user.exp)
+    app.events.emit('revoked', request.user.jti)
+    return reply.code(204).send(null)
+  })
+
+  app.get('/api/me', {
+    onRequest: app.authenticate,
+    schema: { tags: ['auth'], summary: 'Who this token belongs to', response: { 200: z.object({ user: UserSchema }), ...authErrors } }
+  }, async (request) => {
+    const user = storage.users.findById(request.user.id)
+    if (user === null) throw errors.unauthorized()
+    return { user }
+  })
+}
+
+export default authRoutes

@@ -1,0 +1,38 @@
+// The app's shared services, as decorators: storage (the SQLite file), events (after-commit
+// notifications) and the message service. One onClose so that queued sends are committed before
+// the database closes.
+import fp from 'fastify-plugin'
+import { FernetRing } from './crypto/fernet.js'
+import { ChatEvents } from './events.js'
+import { createRateLimiter, type RateLimiter } from './messages/rate-limiter.js'
+import { createMessageService, type MessageService } from './messages/service.js'
+import { openStorage, type Storage } from './storage/index.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    storage: Storage
+    events: ChatEvents
+    messageService: MessageService
+    /** Messages per user per second, shared by every way of sending. */
+    sendLimiter: RateLimiter
+  }
+}
+
+export default fp(async (app) => {
+  const { config } = app
+  const storage = openStorage(config.databasePath, new FernetRing(config.encryptionKeys))
+  storage.tokens.purgeExpired()
+  const events = new ChatEvents()
+  const sendLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
+  const messageService = createMessageService({ storage, events, limiter: sendLimiter })
+
+  app.decorate('storage', storage)
+  app.decorate('events', events)
+  app.decorate('sendLimiter', sendLimiter)
+  app.decorate('messageService', messageService)
+
+  app.addHook('onClose', async () => {
+    messageService.flush()
+    storage.close()
+  })
+}, { name: 'core', fastify: '5.x' })

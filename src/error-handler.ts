@@ -1,0 +1,62 @@
+// One place that turns every failure into the contract's error shape. 5xx answers never carry the
+// real message (it may hold a path, SQL or a key); the log gets it instead.
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { AppError, errorBody } from './errors.js'
+
+/** Fastify's own error codes that a client can cause, mapped to ours. */
+const FASTIFY_CODES: Record<number, [code: string, message: string]> = {
+  400: ['validation_failed', 'The request is malformed.'],
+  401: ['unauthorized', 'Log in first: this needs a valid bearer token.'],
+  403: ['forbidden', 'That is not allowed.'],
+  404: ['not_found', 'Nothing here.'],
+  405: ['not_found', 'Nothing here.'],
+  406: ['validation_failed', 'The request asks for a format this server does not give.'],
+  408: ['request_timeout', 'The request took too long to arrive.'],
+  413: ['payload_too_large', 'The request body is too large.'],
+  414: ['validation_failed', 'The URL is too long.'],
+  415: ['unsupported_media_type', 'Send JSON (Content-Type: application/json).'],
+  429: ['rate_limited', 'Too many requests; slow down and try again shortly.'],
+  431: ['validation_failed', 'The request headers are too large.']
+}
+
+const CLEAR_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty; send a JSON object.',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send JSON (Content-Type: application/json).',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.'
+}
+
+export function setErrorHandlers (app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.headers !== undefined) reply.headers(error.headers)
+      if (error.statusCode === 429) request.log.warn({ event: 'rate_limited', url: request.routeOptions.url }, error.message)
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details))
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body'
+      const details = error.validation.map((issue) => ({
+        path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+        message: issue.message ?? 'is not valid'
+      }))
+      const first = details[0]!
+      const field = first.path === '' ? '' : `${first.path} `
+      return reply.code(400).send(errorBody('validation_failed', `Invalid ${where}: ${field}${first.message}`, details))
+    }
+    // JSON prototype poisoning (`__proto__`, `constructor.prototype`) arrives as a plain 400 SyntaxError.
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    const known = FASTIFY_CODES[status]
+    if (status < 500 && known !== undefined) {
+      if (status === 429) request.log.warn({ event: 'rate_limited', url: request.routeOptions.url }, 'rate limited')
+      return reply.code(status).send(errorBody(known[0], CLEAR_MESSAGES[error.code] ?? known[1]))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send(errorBody('internal', 'Something went wrong on the server; it has been logged.'))
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('not_found', `Nothing at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`))
+  })
+}

@@ -1,0 +1,45 @@
+// GET /api/rooms/:roomId/messages (history pages) and POST (send by REST).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errors } from '../errors.js'
+import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
+import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
+
+const messageRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { storage, messageService } = app
+  app.addHook('onRequest', app.authenticate)
+
+  app.get('/api/rooms/:roomId/messages', {
+    schema: {
+      tags: ['messages'],
+      summary: 'A page of history, oldest first (limit, before= for older, after= to catch up)',
+      params: RoomParams,
+      querystring: HistoryQuery,
+      response: { 200: HistoryResponse, 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
+    }
+  }, async (request) => {
+    const { roomId } = request.params
+    if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
+    return storage.messages.history(roomId, request.query)
+  })
+
+  app.post('/api/rooms/:roomId/messages', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Send a message (201), or get the first one back for a repeated clientId (200)',
+      params: RoomParams,
+      body: SendBody,
+      response: { 200: z.object({ message: MessageSchema }), 201: z.object({ message: MessageSchema }), 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, ...authErrors }
+    }
+  }, async (request, reply) => {
+    const { message, created } = await messageService.send({
+      roomId: request.params.roomId,
+      author: { id: request.user.id, username: request.user.username },
+      body: request.body.body,
+      clientId: request.body.clientId ?? null
+    })
+    return reply.code(created ? 201 : 200).send({ message })
+  })
+}
+
+export default messageRoutes

@@ -1,0 +1,29 @@
+import { z } from 'zod'
+import { IdText, MessageSchema } from '../schemas.js'
+
+const MAX_BODY = 4000
+
+/** 1–4000 characters once trailing white space is trimmed; characters are code points, so 👋 is one. */
+export const MessageBody = z.string().max(MAX_BODY * 2, `must be at most ${MAX_BODY} characters`)
+  .transform((body) => body.trimEnd())
+  .refine((body) => [...body].length <= MAX_BODY, `must be at most ${MAX_BODY} characters`)
+  .refine((body) => !body.includes('\u0000'), 'must not hold NUL characters')
+
+export const ClientId = z.string().min(1).max(64)
+
+export const SendBody = z.strictObject({
+  body: MessageBody.refine((body) => body.length > 0, 'must not be empty'),
+  clientId: ClientId.optional()
+})
+
+export const HistoryQuery = z.object({
+  limit: z.string().regex(/^[0-9]{1,3}$/, 'expected a whole number from 1 to 100').transform(Number)
+    .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).default(50),
+  before: IdText.optional(),
+  after: IdText.optional()
+}).refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' })
+
+export const HistoryResponse = z.object({
+  messages: z.array(MessageSchema),
+  hasMore: z.boolean().describe('Whether more messages exist beyond this page, in the direction asked')
+})

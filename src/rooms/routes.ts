@@ -1,0 +1,41 @@
+// GET/POST /api/rooms and GET /api/rooms/:roomId.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errors } from '../errors.js'
+import { authErrors, ErrorResponse, RoomParams, RoomSchema } from '../schemas.js'
+import { CreateRoomBody, RoomWithReadState } from './schemas.js'
+
+const roomRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { storage } = app
+  app.addHook('onRequest', app.authenticate)
+
+  app.get('/api/rooms', {
+    schema: { tags: ['rooms'], summary: 'All rooms, by name, with your unread counts', response: { 200: z.object({ rooms: z.array(RoomWithReadState) }), ...authErrors } }
+  }, async (request) => {
+    const reads = storage.reads.forUser(request.user.id)
+    const rooms = storage.rooms.list().map((room) => {
+      const read = reads.get(room.id)
+      return { ...room, unreadCount: read?.unreadCount ?? 0, lastReadId: read?.lastReadId ?? null }
+    })
+    return { rooms }
+  })
+
+  app.post('/api/rooms', {
+    schema: { tags: ['rooms'], summary: 'Create a room (announced to every socket)', body: CreateRoomBody, response: { 201: z.object({ room: RoomSchema }), 400: ErrorResponse, 409: ErrorResponse, ...authErrors } }
+  }, async (request, reply) => {
+    const room = storage.rooms.create(request.body.name, request.body.topic, request.user.id)
+    if (room === null) throw errors.roomExists()
+    app.events.emit('room', room)
+    return reply.code(201).send({ room })
+  })
+
+  app.get('/api/rooms/:roomId', {
+    schema: { tags: ['rooms'], summary: 'One room', params: RoomParams, response: { 200: z.object({ room: RoomSchema }), 404: ErrorResponse, ...authErrors } }
+  }, async (request) => {
+    const room = storage.rooms.get(request.params.roomId)
+    if (room === null) throw errors.roomNotFound()
+    return { room }
+  })
+}
+
+export default roomRoutes

@@ -1,0 +1,45 @@
+// Shared schema pieces: ids in paths and queries, and the contract's objects (for responses and
+// the OpenAPI document). Feature schemas sit beside their routes.
+import { z } from 'zod'
+
+/** A positive integer id given as text (path or query). "1.5", "-1", "01", "1e3" are refused. */
+export const IdText = z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected a positive whole number').transform(Number)
+
+export const RoomParams = z.strictObject({ roomId: IdText })
+
+export const ErrorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() })
+}).describe('Every failure has this shape')
+
+export const AuthorSchema = z.object({ id: z.number().int(), username: z.string() })
+export const UserSchema = AuthorSchema.extend({ createdAt: z.string() })
+
+export const RoomSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  topic: z.string(),
+  createdBy: AuthorSchema.nullable(),
+  createdAt: z.string()
+})
+
+export const AttachmentSchema = z.object({
+  url: z.string(),
+  name: z.string(),
+  mime: z.string(),
+  size: z.number().int(),
+  kind: z.enum(['image', 'video', 'audio', 'file']),
+  thumbnailUrl: z.string().optional()
+})
+
+export const MessageSchema = z.object({
+  id: z.number().int(),
+  roomId: z.number().int(),
+  author: AuthorSchema,
+  body: z.string(),
+  attachment: AttachmentSchema.nullable(),
+  clientId: z.string().nullable(),
+  createdAt: z.string()
+})
+
+/** Responses every authenticated route can give, for the OpenAPI document. */
+export const authErrors = { 401: ErrorResponse } as const

@@ -1,0 +1,41 @@
+// The storage module: the only code that knows SQL. Routes and the hub see this typed interface,
+// so another backend (PostgreSQL) can stand in without touching them.
+import type { FernetRing } from '../crypto/fernet.js'
+import { openDatabase, type Db } from './database.js'
+import { createMessagesRepo } from './messages.js'
+import { createReadsRepo } from './reads.js'
+import { createRoomsRepo } from './rooms.js'
+import { createTokensRepo } from './tokens.js'
+import { createUsersRepo } from './users.js'
+
+export { KeyMismatchError } from './database.js'
+export { RoomMissingError, type InsertResult } from './messages.js'
+export type * from './types.js'
+
+export function createStorage (db: Db, ring: FernetRing) {
+  const ping = db.prepare('SELECT 1').pluck()
+  return {
+    users: createUsersRepo(db),
+    rooms: createRoomsRepo(db),
+    messages: createMessagesRepo(db, ring),
+    tokens: createTokensRepo(db),
+    reads: createReadsRepo(db),
+    /** True when the database answers a query. */
+    healthy (): boolean {
+      try {
+        return ping.get() === 1
+      } catch {
+        return false
+      }
+    },
+    close (): void {
+      if (db.open) db.close()
+    }
+  }
+}
+
+export type Storage = ReturnType<typeof createStorage>
+
+export function openStorage (path: string, ring: FernetRing): Storage {
+  return createStorage(openDatabase(path, ring), ring)
+}

@@ -1,0 +1,92 @@
+import type { FernetRing } from '../crypto/fernet.js'
+import type { Db } from './database.js'
+import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
+
+interface MessageRow {
+  id: number
+  room_id: number
+  user_id: number
+  username: string
+  body: string
+  attachment: string | null
+  client_id: string | null
+  created_at: string
+}
+
+const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at
+  FROM messages m JOIN users u ON u.id = m.user_id`
+
+/** A send that failed on its own, inside a batch that committed the others. */
+export class RoomMissingError extends Error {
+  constructor () {
+    super('room not found')
+    this.name = 'RoomMissingError'
+  }
+}
+
+export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
+
+export function createMessagesRepo (db: Db, ring: FernetRing) {
+  const insert = db.prepare<[number, number, string, string | null, string | null, string], { id: number }>(
+    'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
+  const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
+  const roomExists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
+  // The (room_id, id) index serves all three: a range scan, then a limit.
+  const newest = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`)
+  const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
+  const after = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`)
+
+  const toMessage = (row: MessageRow): Message => ({
+    id: row.id,
+    roomId: row.room_id,
+    author: { id: row.user_id, username: row.username },
+    body: ring.decryptText(row.body),
+    attachment: row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment,
+    clientId: row.client_id,
+    createdAt: row.created_at
+  })
+
+  /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
+  function insertOne (input: NewMessage): StoredMessage {
+    const clientId = input.clientId ?? null
+    if (clientId !== null) {
+      const existing = byClientId.get(input.roomId, input.author.id, clientId)
+      if (existing !== undefined) return { message: toMessage(existing), created: false }
+    }
+    if (roomExists.get(input.roomId) === undefined) throw new RoomMissingError()
+    const attachment = input.attachment ?? null
+    const createdAt = new Date().toISOString()
+    const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
+      attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt)!
+    return {
+      message: { id, roomId: input.roomId, author: input.author, body: input.body, attachment, clientId, createdAt },
+      created: true
+    }
+  }
+
+  const savepoint = db.transaction(insertOne)
+  // One transaction, one fsync for the whole group; each send in its own savepoint so one bad
+  // send fails alone.
+  const insertBatch = db.transaction((inputs: readonly NewMessage[]): InsertResult[] =>
+    inputs.map((input) => {
+      try {
+        return { ok: true, value: savepoint(input) }
+      } catch (error) {
+        return { ok: false, error }
+      }
+    }))
+
+  return {
+    insert: (input: NewMessage): StoredMessage => savepoint.immediate(input),
+    insertBatch: (inputs: readonly NewMessage[]): InsertResult[] => insertBatch.immediate(inputs),
+    history (roomId: number, query: HistoryQuery): HistoryPage {
+      const take = query.limit + 1 // one more than asked tells whether there is more
+      if (query.after !== undefined) {
+        const rows = after.all(roomId, query.after, take)
+        return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit }
+      }
+      const rows = query.before !== undefined ? before.all(roomId, query.before, take) : newest.all(roomId, take)
+      return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
+    }
+  }
+}
