@@ -41,6 +41,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('config', config)
+  // JSON in (plus the login form and multipart where routes add them): anything else is a 415.
+  app.removeContentTypeParser('text/plain')
   setErrorHandlers(app)
 
   await app.register(core)

@@ -59,7 +59,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing) {
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
       attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt)!
     return {
-      message: { id, roomId: input.roomId, author: input.author, body: input.body, attachment, clientId, createdAt },
+      message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt },
       created: true
     }
   }

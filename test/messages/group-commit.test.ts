@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { createGroupCommit, type Outcome } from '../../src/messages/group-commit.js'
+
+describe('group commit', () => {
+  it('commits the items submitted in one turn together, in order', async () => {
+    const batches: number[][] = []
+    const commit = createGroupCommit<number, number>((items) => {
+      batches.push(items)
+      return items.map((n): Outcome<number> => ({ ok: true, value: n * 10 }))
+    })
+    const results = await Promise.all([1, 2, 3].map((n) => commit.submit(n)))
+    expect(results).toEqual([10, 20, 30])
+    expect(batches).toEqual([[1, 2, 3]])
+    await commit.submit(4)
+    expect(batches).toEqual([[1, 2, 3], [4]])
+  })
+
+  it('fails one item alone when its outcome is an error', async () => {
+    const commit = createGroupCommit<number, number>((items) =>
+      items.map((n): Outcome<number> => n === 2 ? { ok: false, error: new Error('two') } : { ok: true, value: n }))
+    const results = await Promise.allSettled([1, 2, 3].map((n) => commit.submit(n)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+  })
+
+  it('fails the whole batch when the commit throws', async () => {
+    const commit = createGroupCommit<number, number>(() => { throw new Error('disk full') })
+    const results = await Promise.allSettled([1, 2].map((n) => commit.submit(n)))
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'disk full')).toBe(true)
+  })
+
+  it('splits large groups at maxBatch', async () => {
+    const sizes: number[] = []
+    const commit = createGroupCommit<number, number>((items) => {
+      sizes.push(items.length)
+      return items.map((n) => ({ ok: true, value: n }))
+    }, { maxBatch: 4 })
+    await Promise.all(Array.from({ length: 10 }, (_, i) => commit.submit(i)))
+    expect(sizes).toEqual([4, 4, 2])
+  })
+
+  it('flushes on demand, before the scheduled turn', async () => {
+    let committed = 0
+    const commit = createGroupCommit<number, number>((items) => {
+      committed += items.length
+      return items.map((n) => ({ ok: true, value: n }))
+    })
+    const pending = commit.submit(1)
+    expect(commit.pending).toBe(1)
+    commit.flush()
+    expect(committed).toBe(1)
+    await expect(pending).resolves.toBe(1)
+  })
+})
