@@ -12,6 +12,7 @@ import { setErrorHandlers } from './error-handler.js'
 import { AppError } from './errors.js'
 import healthRoutes from './health.js'
 import { loggerOptions } from './logger.js'
+import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
 import staticFiles from './static.js'
@@ -53,6 +54,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       undefined, { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) })
   })
   await app.register(docs)
+  await app.register(realtime)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)

@@ -36,6 +36,11 @@ const schema = z.object({
   MAX_UPLOAD_MB: int(1, 4096).default(25),
   MESSAGES_PER_SECOND: int(0, 100_000).default(10),
   MAX_SOCKETS_PER_USER: int(0, 100_000).default(20),
+  MAX_SOCKETS: int(0, 10_000_000).default(10_000),
+  MAX_FRAME_BYTES: int(1024, 16 * 1024 * 1024).default(65_536),
+  MAX_SOCKET_BUFFER_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  // Decimals allowed, so tests can use a fraction of a second.
+  HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   REGISTRATIONS_PER_HOUR: int(0, 1_000_000).default(20),
   BCRYPT_COST: int(4, 15).default(12),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
@@ -48,6 +53,10 @@ const wanted: Record<string, string> = {
   MAX_UPLOAD_MB: 'a whole number of megabytes from 1 to 4096',
   MESSAGES_PER_SECOND: 'a whole number, 0 for no limit',
   MAX_SOCKETS_PER_USER: 'a whole number, 0 for no limit',
+  MAX_SOCKETS: 'a whole number, 0 for no limit',
+  MAX_FRAME_BYTES: 'a whole number of bytes from 1024 to 16777216',
+  MAX_SOCKET_BUFFER_BYTES: 'a whole number of bytes from 16384 to 1073741824',
+  HEARTBEAT_SECONDS: 'a number of seconds from 0.1 to 3600',
   REGISTRATIONS_PER_HOUR: 'a whole number, 0 for no limit',
   BCRYPT_COST: 'a whole number from 4 to 15',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent'
@@ -76,6 +85,14 @@ export interface Config {
   readonly maxUploadBytes: number
   readonly messagesPerSecond: number
   readonly maxSocketsPerUser: number
+  /** Open WebSocket connections in all; 0 = no limit. */
+  readonly maxSockets: number
+  /** Largest WebSocket frame a client may send (ws maxPayload; close 1009 beyond). */
+  readonly maxFrameBytes: number
+  /** A socket with more unsent bytes than this is a slow consumer: closed with 1013. */
+  readonly maxSocketBufferBytes: number
+  /** WebSocket ping interval; a socket that has not answered by the next ping is dropped. */
+  readonly heartbeatMs: number
   readonly registrationsPerHour: number
   readonly bcryptCost: number
   readonly logLevel: string
@@ -150,6 +167,10 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     maxUploadBytes: s.MAX_UPLOAD_MB * 1024 * 1024,
     messagesPerSecond: s.MESSAGES_PER_SECOND,
     maxSocketsPerUser: s.MAX_SOCKETS_PER_USER,
+    maxSockets: s.MAX_SOCKETS,
+    maxFrameBytes: s.MAX_FRAME_BYTES,
+    maxSocketBufferBytes: s.MAX_SOCKET_BUFFER_BYTES,
+    heartbeatMs: Math.round(s.HEARTBEAT_SECONDS * 1000),
     registrationsPerHour: s.REGISTRATIONS_PER_HOUR,
     bcryptCost: s.BCRYPT_COST,
     logLevel: s.LOG_LEVEL,

@@ -1,0 +1,296 @@
+// Who is connected and who is in which room, and the fan-out of frames to them. A plain class with
+// no Fastify in it (so its tests need no server): rooms → clients and client → rooms indexes, kept
+// in step, empty rooms deleted. Presence is per user: a user is in a room while any socket is.
+import type { Author } from '../storage/index.js'
+import type { ServerFrame } from './protocol.js'
+
+/** ws's readyState for an open socket. */
+export const OPEN = 1
+
+/** Close codes the hub and the /ws route use. */
+export const CloseCode = {
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+  unauthorized: 4001
+} as const
+
+/** The part of a ws WebSocket the hub uses (a fake one in unit tests). */
+export interface HubSocket {
+  readonly readyState: number
+  readonly bufferedAmount: number
+  send: (data: string) => void
+  close: (code: number, reason: string) => void
+  terminate: () => void
+  ping: () => void
+}
+
+/** One connection: its user (verified once at the upgrade), token, rooms and heartbeat flag. */
+export class Client {
+  readonly rooms = new Set<number>()
+  /** Answered the last ping (or has not been pinged yet). */
+  alive = true
+  constructor (readonly socket: HubSocket, readonly user: Author, readonly jti: string, readonly exp: number) {}
+}
+
+interface Presence { author: Author, sockets: number }
+interface Typing { author: Author, relayedAt: number, expiresAt: number }
+
+class RoomState {
+  readonly clients = new Set<Client>()
+  /** Online users, with how many of their sockets are in the room. */
+  readonly users = new Map<number, Presence>()
+  /** Users typing now, by id; null while nobody is. */
+  typing: Map<number, Typing> | null = null
+}
+
+export interface HubOptions {
+  /** A socket whose unsent bytes pass this is too slow to keep up: closed with 1013. */
+  maxBufferBytes: number
+  /** Typing indicators end by themselves after this long without a typing frame. */
+  typingTtlMs?: number
+  /** At most one relayed `isTyping: true` per user and room in this window. */
+  typingThrottleMs?: number
+}
+
+export class Hub {
+  readonly #clients = new Map<HubSocket, Client>()
+  readonly #rooms = new Map<number, RoomState>()
+  readonly #byUser = new Map<number, Set<Client>>()
+  readonly #byToken = new Map<string, Set<Client>>()
+  /** Rooms where someone is typing: the expiry sweep visits only these. */
+  readonly #typingRooms = new Set<number>()
+  readonly #maxBuffer: number
+  readonly #typingTtl: number
+  readonly #typingThrottle: number
+
+  constructor ({ maxBufferBytes, typingTtlMs = 5000, typingThrottleMs = 2000 }: HubOptions) {
+    this.#maxBuffer = maxBufferBytes
+    this.#typingTtl = typingTtlMs
+    this.#typingThrottle = typingThrottleMs
+  }
+
+  get size (): number {
+    return this.#clients.size
+  }
+
+  client (socket: HubSocket): Client | undefined {
+    return this.#clients.get(socket)
+  }
+
+  socketsOf (userId: number): number {
+    return this.#byUser.get(userId)?.size ?? 0
+  }
+
+  /** True when some socket is in the room (so the room exists without asking the database). */
+  hasRoom (roomId: number): boolean {
+    return this.#rooms.has(roomId)
+  }
+
+  add (client: Client): void {
+    this.#clients.set(client.socket, client)
+    addTo(this.#byUser, client.user.id, client)
+    addTo(this.#byToken, client.jti, client)
+  }
+
+  /** Forgets a client (on close, or before closing it); others see it leave its rooms. Idempotent. */
+  remove (client: Client): void {
+    if (!this.#clients.delete(client.socket)) return
+    for (const roomId of client.rooms) this.#leave(client, roomId)
+    client.rooms.clear()
+    removeFrom(this.#byUser, client.user.id, client)
+    removeFrom(this.#byToken, client.jti, client)
+  }
+
+  /** Subscribes the client; returns who is online in the room (the client's user included). */
+  join (client: Client, roomId: number): Author[] {
+    let room = this.#rooms.get(roomId)
+    if (room === undefined) {
+      room = new RoomState()
+      this.#rooms.set(roomId, room)
+    }
+    if (!client.rooms.has(roomId)) {
+      const presence = room.users.get(client.user.id)
+      if (presence === undefined) {
+        // Told before the user is added, so it reaches exactly the others.
+        this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'online' })
+        room.users.set(client.user.id, { author: client.user, sockets: 1 })
+      } else {
+        presence.sockets += 1
+      }
+      room.clients.add(client)
+      client.rooms.add(roomId)
+    }
+    return Array.from(room.users.values(), (p) => p.author)
+  }
+
+  /** Unsubscribes the client; false when it was not in the room. */
+  leave (client: Client, roomId: number): boolean {
+    if (!client.rooms.delete(roomId)) return false
+    this.#leave(client, roomId)
+    return true
+  }
+
+  /** Sends one frame to one client. */
+  send (client: Client, frame: ServerFrame): void {
+    if (this.#write(client, JSON.stringify(frame))) this.drop(client, CloseCode.tryAgainLater, 'too slow to keep up')
+  }
+
+  /** Serialises once and sends to every open socket in the room (except one user's sockets). */
+  broadcast (roomId: number, frame: ServerFrame, exceptUserId?: number): void {
+    const room = this.#rooms.get(roomId)
+    if (room !== undefined) this.#broadcast(room, frame, exceptUserId)
+  }
+
+  /** Serialises once and sends to every open socket (a new room). */
+  broadcastAll (frame: ServerFrame): void {
+    this.#fanOut(this.#clients.values(), JSON.stringify(frame))
+  }
+
+  /** A committed message: to everyone in its room; it also ends its author's typing there. */
+  message (frame: Extract<ServerFrame, { type: 'message' }>): void {
+    const room = this.#rooms.get(frame.message.roomId)
+    if (room === undefined) return
+    this.#stopTyping(room, frame.message.roomId, frame.message.author.id, false)
+    this.#broadcast(room, frame)
+  }
+
+  /** A typing frame from a client in the room, relayed to the other users there (throttled). */
+  typing (client: Client, roomId: number, isTyping: boolean, now: number): void {
+    const room = this.#rooms.get(roomId)
+    if (room === undefined || !client.rooms.has(roomId)) return
+    const userId = client.user.id
+    if (!isTyping) {
+      this.#stopTyping(room, roomId, userId, true)
+      return
+    }
+    room.typing ??= new Map()
+    const typing = room.typing.get(userId)
+    if (typing !== undefined && now - typing.relayedAt < this.#typingThrottle) {
+      typing.expiresAt = now + this.#typingTtl
+      return
+    }
+    room.typing.set(userId, { author: client.user, relayedAt: now, expiresAt: now + this.#typingTtl })
+    this.#typingRooms.add(roomId)
+    this.#broadcast(room, { type: 'typing', roomId, user: client.user, isTyping: true }, userId)
+  }
+
+  /** Ends typing indicators nobody refreshed: the others get `isTyping: false`. */
+  sweepTyping (now: number): void {
+    for (const roomId of this.#typingRooms) {
+      const room = this.#rooms.get(roomId)
+      if (room?.typing == null) {
+        this.#typingRooms.delete(roomId)
+        continue
+      }
+      for (const [userId, typing] of room.typing) {
+        if (typing.expiresAt <= now) this.#stopTyping(room, roomId, userId, true)
+      }
+    }
+  }
+
+  /**
+   * The shared heartbeat tick: terminates sockets that did not answer the last ping, closes those
+   * whose token has expired (4001), and pings the rest.
+   */
+  heartbeat (nowMs: number): void {
+    for (const client of this.#clients.values()) {
+      if (client.exp * 1000 <= nowMs) {
+        this.drop(client, CloseCode.unauthorized, 'session expired')
+      } else if (!client.alive) {
+        this.remove(client)
+        client.socket.terminate()
+      } else if (client.socket.readyState === OPEN) {
+        client.alive = false
+        client.socket.ping()
+      }
+    }
+  }
+
+  /** Closes every socket opened with this token (logout). */
+  closeToken (jti: string, code: number, reason: string): void {
+    const clients = this.#byToken.get(jti)
+    if (clients !== undefined) for (const client of [...clients]) this.drop(client, code, reason)
+  }
+
+  /** Forgets the client at once (no more frames to it) and closes its socket. */
+  drop (client: Client, code: number, reason: string): void {
+    this.remove(client)
+    client.socket.close(code, reason)
+  }
+
+  /** Shutdown: forgets everyone without presence chatter and closes every socket; returns them. */
+  closeAll (code: number, reason: string): HubSocket[] {
+    const sockets = [...this.#clients.keys()]
+    this.#clients.clear()
+    this.#rooms.clear()
+    this.#byUser.clear()
+    this.#byToken.clear()
+    this.#typingRooms.clear()
+    for (const socket of sockets) socket.close(code, reason)
+    return sockets
+  }
+
+  #leave (client: Client, roomId: number): void {
+    const room = this.#rooms.get(roomId)
+    if (room === undefined) return
+    room.clients.delete(client)
+    if (room.clients.size === 0) {
+      this.#rooms.delete(roomId)
+      this.#typingRooms.delete(roomId)
+      return
+    }
+    const userId = client.user.id
+    const presence = room.users.get(userId)
+    if (presence !== undefined && --presence.sockets === 0) {
+      room.users.delete(userId)
+      this.#stopTyping(room, roomId, userId, true)
+      this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'offline' })
+    }
+  }
+
+  #stopTyping (room: RoomState, roomId: number, userId: number, tell: boolean): void {
+    const typing = room.typing?.get(userId)
+    if (typing === undefined) return
+    room.typing!.delete(userId)
+    if (room.typing!.size === 0) {
+      room.typing = null
+      this.#typingRooms.delete(roomId)
+    }
+    if (tell) this.#broadcast(room, { type: 'typing', roomId, user: typing.author, isTyping: false }, userId)
+  }
+
+  #broadcast (room: RoomState, frame: ServerFrame, exceptUserId?: number): void {
+    if (room.clients.size === 0) return
+    this.#fanOut(room.clients, JSON.stringify(frame), exceptUserId)
+  }
+
+  #fanOut (clients: Iterable<Client>, data: string, exceptUserId?: number): void {
+    let slow: Client[] | undefined
+    for (const client of clients) {
+      if (client.user.id !== exceptUserId && this.#write(client, data)) (slow ??= []).push(client)
+    }
+    // Dropped after the loop, so the presence frames they cause never interleave with this one.
+    if (slow !== undefined) for (const client of slow) this.drop(client, CloseCode.tryAgainLater, 'too slow to keep up')
+  }
+
+  /** Sends to an open socket; true when the socket is now too far behind. */
+  #write (client: Client, data: string): boolean {
+    const { socket } = client
+    if (socket.readyState !== OPEN) return false
+    socket.send(data)
+    return socket.bufferedAmount > this.#maxBuffer
+  }
+}
+
+function addTo<K> (index: Map<K, Set<Client>>, key: K, client: Client): void {
+  const set = index.get(key)
+  if (set === undefined) index.set(key, new Set([client]))
+  else set.add(client)
+}
+
+function removeFrom<K> (index: Map<K, Set<Client>>, key: K, client: Client): void {
+  const set = index.get(key)
+  if (set !== undefined && set.delete(client) && set.size === 0) index.delete(key)
+}
