@@ -147,6 +147,11 @@ describe('read markers', () => {
     expect(storage.reads.forUser(alice.id).get(1)).toEqual({ roomId: 1, unreadCount: 1, lastReadId: ids[0] })
     storage.reads.markRead(alice.id, 1, 0)
     expect(storage.reads.forUser(alice.id).get(1)?.lastReadId).toBe(ids[0])
+    // A marker past the newest message stops at it: later messages still count as unread.
+    storage.reads.markRead(alice.id, 1, 1_000_000)
+    expect(storage.reads.forUser(alice.id).get(1)?.lastReadId).toBe(ids[2])
+    storage.messages.insert({ roomId: 1, author: bob, body: '3' })
+    expect(storage.reads.forUser(alice.id).get(1)?.unreadCount).toBe(1)
   })
 })
 
