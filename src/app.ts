@@ -16,6 +16,7 @@ import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
 import staticFiles from './static.js'
+import uploads from './uploads/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +61,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authRoutes)
   await app.register(roomRoutes)
   await app.register(messageRoutes)
+  await app.register(uploads)
   await app.register(staticFiles)
 
   for (const warning of config.warnings) app.log.warn(warning)

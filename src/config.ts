@@ -34,6 +34,7 @@ const schema = z.object({
   CORS_ALLOW_ORIGINS: z.string().default('["http://localhost:8000","http://127.0.0.1:8000"]'),
   MEDIA_DIR: z.string().min(1).default('./media'),
   MAX_UPLOAD_MB: int(1, 4096).default(25),
+  UPLOAD_QUOTA_MB: int(0, 10_000_000).default(1024),
   MESSAGES_PER_SECOND: int(0, 100_000).default(10),
   MAX_SOCKETS_PER_USER: int(0, 100_000).default(20),
   MAX_SOCKETS: int(0, 10_000_000).default(10_000),
@@ -51,6 +52,7 @@ const wanted: Record<string, string> = {
   HOST: 'an address to listen on, e.g. 127.0.0.1 or 0.0.0.0',
   ACCESS_TOKEN_EXPIRE_MINUTES: 'a whole number of minutes from 1 to 525600',
   MAX_UPLOAD_MB: 'a whole number of megabytes from 1 to 4096',
+  UPLOAD_QUOTA_MB: 'a whole number of megabytes, 0 for no limit',
   MESSAGES_PER_SECOND: 'a whole number, 0 for no limit',
   MAX_SOCKETS_PER_USER: 'a whole number, 0 for no limit',
   MAX_SOCKETS: 'a whole number, 0 for no limit',
@@ -83,6 +85,8 @@ export interface Config {
   readonly corsOrigins: readonly string[]
   readonly mediaDir: string
   readonly maxUploadBytes: number
+  /** Bytes of uploads each user may keep; 0 = no limit. */
+  readonly uploadQuotaBytes: number
   readonly messagesPerSecond: number
   readonly maxSocketsPerUser: number
   /** Open WebSocket connections in all; 0 = no limit. */
@@ -165,6 +169,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     corsOrigins: Object.freeze(corsOrigins),
     mediaDir: resolve(cwd, s.MEDIA_DIR),
     maxUploadBytes: s.MAX_UPLOAD_MB * 1024 * 1024,
+    uploadQuotaBytes: s.UPLOAD_QUOTA_MB * 1024 * 1024,
     messagesPerSecond: s.MESSAGES_PER_SECOND,
     maxSocketsPerUser: s.MAX_SOCKETS_PER_USER,
     maxSockets: s.MAX_SOCKETS,

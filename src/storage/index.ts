@@ -2,6 +2,7 @@
 // so another backend (PostgreSQL) can stand in without touching them.
 import type { FernetRing } from '../crypto/fernet.js'
 import { openDatabase, type Db } from './database.js'
+import { createMediaRepo } from './media.js'
 import { createMessagesRepo } from './messages.js'
 import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
@@ -9,6 +10,7 @@ import { createTokensRepo } from './tokens.js'
 import { createUsersRepo } from './users.js'
 
 export { KeyMismatchError } from './database.js'
+export type { MediaRecord } from './media.js'
 export { RoomMissingError, type InsertResult } from './messages.js'
 export type * from './types.js'
 
@@ -20,6 +22,7 @@ export function createStorage (db: Db, ring: FernetRing) {
     messages: createMessagesRepo(db, ring),
     tokens: createTokensRepo(db),
     reads: createReadsRepo(db),
+    media: createMediaRepo(db, ring),
     /** True when the database answers a query. */
     healthy (): boolean {
       try {

@@ -1,0 +1,53 @@
+import type { FernetRing } from '../crypto/fernet.js'
+import type { Db } from './database.js'
+
+/** A stored upload: what serving it needs, and who sent it. */
+export interface MediaRecord {
+  name: string
+  mime: string
+  /** The cleaned original name, for display and Content-Disposition. */
+  originalName: string
+  size: number
+  uploaderId: number
+}
+
+interface MediaRow {
+  name: string
+  mime: string
+  original_name: string
+  size: number
+  uploader_id: number
+}
+
+/** Uploaded files. The original name is encrypted at rest like message bodies: it can say a lot. */
+export function createMediaRepo (db: Db, ring: FernetRing) {
+  const insert = db.prepare<[string, string, string, number, number, string]>(
+    'INSERT INTO media (name, mime, original_name, size, uploader_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const byName = db.prepare<[string], MediaRow>('SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ?')
+  const link = db.prepare<[number, string]>('UPDATE media SET message_id = ? WHERE name = ?')
+  const remove = db.prepare<[string]>('DELETE FROM media WHERE name = ?')
+  const usage = db.prepare<[number], number>('SELECT COALESCE(SUM(size), 0) FROM media WHERE uploader_id = ?').pluck()
+
+  return {
+    add (records: readonly MediaRecord[]): void {
+      const now = new Date().toISOString()
+      db.transaction(() => {
+        for (const r of records) insert.run(r.name, r.mime, ring.encrypt(r.originalName), r.size, r.uploaderId, now)
+      })()
+    },
+    get (name: string): MediaRecord | null {
+      const row = byName.get(name)
+      if (row === undefined) return null
+      return { name: row.name, mime: row.mime, originalName: ring.decryptText(row.original_name), size: row.size, uploaderId: row.uploader_id }
+    },
+    /** Marks files as shared by a committed message. */
+    link (messageId: number, names: readonly string[]): void {
+      db.transaction(() => { for (const name of names) link.run(messageId, name) })()
+    },
+    remove (names: readonly string[]): void {
+      db.transaction(() => { for (const name of names) remove.run(name) })()
+    },
+    /** Bytes stored for this user so far (for the upload quota). */
+    usage: (uploaderId: number): number => usage.get(uploaderId) ?? 0
+  }
+}

@@ -1,0 +1,146 @@
+// Media sharing: POST /api/rooms/:roomId/uploads stores a file and posts it as a message
+// (GET /media/:name, in serve.ts, serves it). Registers
+// @fastify/multipart for this plugin only. Stored files and their `media` rows are created only
+// once an upload is complete and checked; temp files left by a crash are removed at start.
+// @see https://github.com/fastify/fastify-multipart
+import fastifyMultipart from '@fastify/multipart'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { mkdirSync } from 'node:fs'
+import { readdir, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { errors } from '../errors.js'
+import type { Attachment, MediaRecord } from '../storage/index.js'
+import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
+import { detectType } from './detect.js'
+import { processImage } from './images.js'
+import { cleanFileName, storedName, TEMP_PREFIX, tempName } from './names.js'
+import { multipartLimits, receiveUpload, tooLarge } from './receive.js'
+import serveMedia from './serve.js'
+
+/** Multipart framing, headers and the caption on top of the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024
+
+const UploadResponse = z.object({ message: MessageSchema })
+
+const uploads: FastifyPluginAsyncZod = async (app) => {
+  const { storage, messageService, config } = app
+  const dir = config.mediaDir
+  mkdirSync(dir, { recursive: true })
+  // Uploads cut short by a crash or a restart.
+  for (const entry of await readdir(dir)) {
+    if (entry.startsWith(TEMP_PREFIX)) await rm(join(dir, entry), { force: true })
+  }
+
+  await app.register(fastifyMultipart, { limits: multipartLimits(config.maxUploadBytes) })
+
+  const checkQuota = (userId: number, adding: number): void => {
+    if (config.uploadQuotaBytes > 0 && storage.media.usage(userId) + adding > config.uploadQuotaBytes) {
+      throw errors.payloadTooLarge(`You have used your upload space (${Math.floor(config.uploadQuotaBytes / (1024 * 1024))} MB).`)
+    }
+  }
+
+  /** Refuses what can be refused before a byte of the body is read. */
+  async function precheck (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // The body is left unread: close the connection after answering instead of draining it.
+    reply.header('connection', 'close')
+    if (!/^multipart\/form-data\s*;/i.test(request.headers['content-type'] ?? '')) {
+      throw errors.unsupportedMediaType('Send the file as multipart/form-data (curl -F file=@photo.jpg).')
+    }
+    const length = Number(request.headers['content-length'])
+    if (length > config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(config.maxUploadBytes)
+    reply.removeHeader('connection')
+  }
+
+  app.post('/api/rooms/:roomId/uploads', {
+    onRequest: [app.authenticate, precheck],
+    schema: {
+      tags: ['uploads'],
+      summary: 'Share a file: multipart with one `file` part and an optional `body` caption (and `clientId`)',
+      consumes: ['multipart/form-data'],
+      params: RoomParams,
+      response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, ...authErrors }
+    }
+  }, async (request, reply) => {
+    const { roomId } = request.params
+    const user = request.user
+    try {
+      if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
+      checkQuota(user.id, 0)
+      // Answered only once the temp files are gone.
+      const { status, message } = await store(request, roomId, user)
+      return reply.code(status).send({ message })
+    } catch (error) {
+      // The rest of the body may be unread (a refused caption, a file too large): don't drain it.
+      if (!request.raw.complete) reply.header('connection', 'close')
+      throw error
+    }
+  })
+
+  async function store (request: FastifyRequest, roomId: number, user: { id: number, username: string }) {
+    const temps: string[] = []
+    const stored: string[] = []
+    try {
+      const upload = await receiveUpload(request, dir, config.maxUploadBytes)
+      temps.push(upload.path)
+      if (upload.size === 0) throw errors.validation('The file is empty.')
+      const type = await detectType(upload.path)
+      const originalName = cleanFileName(upload.filename, type.ext, type.exts)
+
+      const files: Array<{ temp: string, record: MediaRecord }> = []
+      const add = async (temp: string, mime: string, ext: string, name: string) => {
+        const record = { name: storedName(ext), mime, originalName: name, size: (await stat(temp)).size, uploaderId: user.id }
+        files.push({ temp, record })
+        return record
+      }
+      let main: MediaRecord
+      let thumb: MediaRecord | undefined
+      if (type.kind === 'image') {
+        const clean = join(dir, tempName())
+        const preview = join(dir, tempName())
+        temps.push(clean, preview)
+        await processImage(upload.path, clean, preview, type.mime)
+        main = await add(clean, type.mime, type.ext, originalName)
+        thumb = await add(preview, 'image/webp', 'webp', `${originalName.replace(/\.[^.]*$/, '')}-preview.webp`)
+      } else {
+        main = await add(upload.path, type.mime, type.ext, originalName)
+      }
+      checkQuota(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
+
+      // Into place only now, then the rows: a row never points at a missing or partial file.
+      for (const f of files) {
+        await rename(f.temp, join(dir, f.record.name))
+        stored.push(f.record.name)
+      }
+      storage.media.add(files.map((f) => f.record))
+
+      const attachment: Attachment = { url: `/media/${main.name}`, name: originalName, mime: main.mime, size: main.size, kind: type.kind }
+      if (thumb !== undefined) attachment.thumbnailUrl = `/media/${thumb.name}`
+      const { message, created } = await messageService.send({
+        roomId, author: { id: user.id, username: user.username }, body: upload.caption, attachment, clientId: upload.clientId
+      })
+      if (!created) { // a retry with the same clientId: the first upload stands
+        await discard(stored)
+        return { status: 200 as const, message }
+      }
+      storage.media.link(message.id, stored)
+      return { status: 201 as const, message }
+    } catch (error) {
+      await discard(stored)
+      throw error
+    } finally {
+      await Promise.all(temps.map((path) => rm(path, { force: true })))
+    }
+  }
+
+  async function discard (names: string[]): Promise<void> {
+    storage.media.remove(names)
+    await Promise.all(names.map((name) => rm(join(dir, name), { force: true })))
+    names.length = 0
+  }
+
+  await app.register(serveMedia)
+}
+
+export default uploads

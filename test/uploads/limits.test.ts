@@ -1,0 +1,76 @@
+// Size limits and the per-user quota, on an app built with MAX_UPLOAD_MB=1 and UPLOAD_QUOTA_MB=2.
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bearer, buildTestApp, registerUser, type TestApp } from '../helper.js'
+import { makePdf, mediaFiles, multipart, upload } from './helpers.js'
+
+const MiB = 1024 * 1024
+let t: TestApp
+let token: string
+
+beforeAll(async () => {
+  t = await buildTestApp({ MAX_UPLOAD_MB: '1', UPLOAD_QUOTA_MB: '2' })
+  token = (await registerUser(t.app)).token
+})
+afterAll(async () => t.close())
+
+/** A PDF of exactly `size` bytes. */
+const pdfOf = (size: number): Buffer => {
+  const bytes = Buffer.alloc(size, 0x20)
+  makePdf().copy(bytes)
+  return bytes
+}
+
+function counts (): { messages: number, media: number } {
+  const db = new Database(t.config.databasePath, { readonly: true })
+  try {
+    return {
+      messages: db.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number,
+      media: db.prepare('SELECT COUNT(*) FROM media').pluck().get() as number
+    }
+  } finally {
+    db.close()
+  }
+}
+
+describe('MAX_UPLOAD_MB', () => {
+  it('1 MiB + 1 byte is refused with 413, leaving no file, no row and no message', async () => {
+    const files = mediaFiles(t.config.mediaDir)
+    const rows = counts()
+    const res = await upload(t.app, token, { bytes: pdfOf(MiB + 1), filename: 'big.pdf' }, { body: 'too big' })
+    expect(res.statusCode).toBe(413)
+    expect(res.json()).toEqual({ error: { code: 'payload_too_large', message: 'The file is too large: at most 1 MB.' } })
+    expect(mediaFiles(t.config.mediaDir)).toEqual(files)
+    expect(counts()).toEqual(rows)
+  })
+
+  it('exactly 1 MiB is accepted', async () => {
+    const res = await upload(t.app, token, { bytes: pdfOf(MiB), filename: 'fits.pdf' })
+    expect(res.statusCode, res.body).toBe(201)
+    expect(res.json().message.attachment.size).toBe(MiB)
+  })
+
+  it('a Content-Length far over the limit is refused before the body is read', async () => {
+    const { headers } = multipart([{ name: 'file', value: 'x', filename: 'x.pdf' }])
+    const res = await t.app.inject({
+      method: 'POST', url: '/api/rooms/1/uploads', payload: 'not read', headers: { ...headers, ...bearer(token), 'content-length': String(50 * MiB) }
+    })
+    expect(res.statusCode).toBe(413)
+    expect(res.headers.connection).toBe('close')
+  })
+})
+
+describe('UPLOAD_QUOTA_MB', () => {
+  it('refuses an upload that would take a user over their quota; others are unaffected', async () => {
+    // 1 MiB is stored already (above); 1 MiB more fits, then the quota is full.
+    expect((await upload(t.app, token, { bytes: pdfOf(MiB), filename: 'two.pdf' })).statusCode).toBe(201)
+    const files = mediaFiles(t.config.mediaDir)
+    const res = await upload(t.app, token, { bytes: pdfOf(1000), filename: 'three.pdf' })
+    expect(res.statusCode).toBe(413)
+    expect(res.json().error.message).toMatch(/upload space/)
+    expect(mediaFiles(t.config.mediaDir)).toEqual(files)
+
+    const other = await registerUser(t.app)
+    expect((await upload(t.app, other.token, { bytes: pdfOf(1000), filename: 'mine.pdf' })).statusCode).toBe(201)
+  })
+})
