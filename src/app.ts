@@ -15,6 +15,7 @@ import { loggerOptions } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
+import security from './security/plugin.js'
 import staticFiles from './static.js'
 import uploads from './uploads/plugin.js'
 
@@ -27,11 +28,15 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Overrides the logger built from config.logLevel (tests pass false). */
   logger?: boolean
+  /** Where log lines go instead of stdout (tests capture them to check for secrets). */
+  logStream?: { write: (line: string) => void }
 }
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: options.logger === false
+      ? false
+      : Object.assign({}, loggerOptions(config.logLevel), options.logStream === undefined ? {} : { stream: options.logStream }),
     // JSON bodies are small here; uploads have their own limit.
     bodyLimit: 64 * 1024,
     // No reverse proxy in front by default: these stop slow-loris clients.
@@ -40,6 +45,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     keepAliveTimeout: 10_000,
     return503OnClosing: true
   })
+  // Node's own limit for the request head (default 60 s): a header drip gets 408 sooner.
+  app.server.headersTimeout = 30_000
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('config', config)
@@ -49,6 +56,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(core)
   await app.register(authPlugin)
+  await app.register(security)
   await app.register(fastifyRateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', 'Too many requests; slow down and try again shortly.',

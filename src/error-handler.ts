@@ -1,6 +1,6 @@
 // One place that turns every failure into the contract's error shape. 5xx answers never carry the
 // real message (it may hold a path, SQL or a key); the log gets it instead.
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { AppError, errorBody } from './errors.js'
 
@@ -28,11 +28,22 @@ const CLEAR_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.'
 }
 
+/** Security events, with an `event` field to filter on. Never the token or body: URL route and Origin only. */
+const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' }
+
+function logRefusal (request: FastifyRequest, status: number, message: string): void {
+  const event = REFUSALS[status]
+  if (event === undefined) return
+  const fields = { event, url: request.routeOptions.url, origin: request.headers.origin }
+  if (status === 401) request.log.info(fields, message)
+  else request.log.warn(fields, message)
+}
+
 export function setErrorHandlers (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers !== undefined) reply.headers(error.headers)
-      if (error.statusCode === 429) request.log.warn({ event: 'rate_limited', url: request.routeOptions.url }, error.message)
+      logRefusal(request, error.statusCode, error.message)
       return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details))
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -49,7 +60,7 @@ export function setErrorHandlers (app: FastifyInstance): void {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     const known = FASTIFY_CODES[status]
     if (status < 500 && known !== undefined) {
-      if (status === 429) request.log.warn({ event: 'rate_limited', url: request.routeOptions.url }, 'rate limited')
+      logRefusal(request, status, known[1])
       return reply.code(status).send(errorBody(known[0], CLEAR_MESSAGES[error.code] ?? known[1]))
     }
     request.log.error({ err: error }, 'request failed')

@@ -1,15 +1,32 @@
-// GET /api/health: 200 while the database answers, 503 when it does not.
+// GET /api/health: 200 while the database answers, 503 when it does not. For the operator it also
+// tells the database state, the free space where uploads go (MEDIA_DIR) and the uptime; nothing
+// in it is secret (no paths, no versions).
+import { statfs } from 'node:fs/promises'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from './errors.js'
 import { ErrorResponse } from './schemas.js'
 
+const Health = z.object({
+  status: z.literal('ok'),
+  database: z.literal('ok'),
+  /** Free and total bytes on the file system holding MEDIA_DIR; null when it cannot be read. */
+  disk: z.object({ freeBytes: z.number(), totalBytes: z.number() }).nullable(),
+  uptimeSeconds: z.number()
+})
+
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  const startedAt = performance.now()
   app.get('/api/health', {
-    schema: { tags: ['health'], summary: 'Liveness and database check', response: { 200: z.object({ status: z.literal('ok') }).passthrough(), 503: ErrorResponse } }
+    schema: { tags: ['health'], summary: 'Liveness, database, disk space and uptime', response: { 200: Health, 503: ErrorResponse } }
   }, async () => {
     if (!app.storage.healthy()) throw errors.unavailable('The database is not answering.')
-    return { status: 'ok' as const }
+    let disk: z.infer<typeof Health>['disk'] = null
+    try {
+      const fs = await statfs(app.config.mediaDir)
+      disk = { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize }
+    } catch {}
+    return { status: 'ok' as const, database: 'ok' as const, disk, uptimeSeconds: Math.round((performance.now() - startedAt) / 1000) }
   })
 }
 

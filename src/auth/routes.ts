@@ -13,6 +13,13 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))))
 
   app.post('/api/auth/register', {
+    // JSON only: the password form is for logging in. A form post needs no CORS preflight, so any
+    // web page could otherwise make its visitors' browsers create accounts.
+    onRequest: async (request) => {
+      if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+        throw errors.unsupportedMediaType('Send JSON (Content-Type: application/json).')
+      }
+    },
     schema: {
       tags: ['auth'],
       summary: 'Create an account and get a token',
@@ -40,6 +47,13 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     }
   }, async (request) => {
     const { username, password } = request.body
+    // Throttled before the password is looked at: during a wait the right password gets a 429 too.
+    // request.ip is the socket's address: no trustProxy, so X-Forwarded-For cannot change it.
+    const attempt = app.loginThrottle.attempt(username, request.ip)
+    if (!attempt.allowed) {
+      request.log.warn({ event: 'login_throttled', username, scope: attempt.scope, retryAfterMs: attempt.retryAfterMs }, 'login throttled')
+      throw errors.rateLimited(attempt.retryAfterMs / 1000, 'Too many failed logins; wait before trying again.')
+    }
     const found = storage.users.findForLogin(username)
     // Unknown users cost a bcrypt comparison too, so timing does not tell who exists.
     const ok = found === null ? await passwords.verifyNobody(password) : await passwords.verify(password, found.passwordHash)
@@ -47,6 +61,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       request.log.warn({ event: 'login_failed', username }, 'failed login')
       throw errors.invalidCredentials()
     }
+    attempt.succeeded()
+    request.log.info({ event: 'login_succeeded', userId: found.user.id }, 'logged in')
     return app.issueToken(found.user)
   })
 

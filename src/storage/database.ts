@@ -47,7 +47,8 @@ export function openDatabase (path: string, ring: FernetRing): Db {
   }
 }
 
-function checkKey (db: Db, ring: FernetRing): void {
+/** Throws KeyMismatchError when no key in the ring reads the key-check row (the CLI tools use it too). */
+export function checkKey (db: Db, ring: FernetRing): void {
   if (db.pragma('user_version', { simple: true }) === 0) return
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY_CHECK) as { value: string } | undefined
   if (row === undefined) return

@@ -1,0 +1,57 @@
+// `npm run rotate-keys`: re-encrypts every stored message (and upload name) with the first key in
+// ENCRYPTION_KEY, then marks the database as readable by that key alone. Safe to interrupt and to
+// rerun; safe beside a running server that has the same keys ("new,old").
+//
+//   1. ENCRYPTION_KEY="new,old", restart the server     2. npm run rotate-keys
+//   3. ENCRYPTION_KEY="new", restart the server
+//
+// Options: --batch-size N rows per transaction (default 500); --pause-ms N between batches
+// (default 0), to leave a busy server more room.
+import { setTimeout as delay } from 'node:timers/promises'
+import { FernetRing } from '../crypto/fernet.js'
+import { createRotation, MaintenanceError, openExisting } from '../storage/maintenance.js'
+import { fail, intFlag, loadSettings } from './common.js'
+
+async function main (): Promise<void> {
+  const args = process.argv.slice(2)
+  const batchSize = Math.max(1, intFlag(args, 'batch-size', 500))
+  const pauseMs = intFlag(args, 'pause-ms', 0)
+  const config = loadSettings()
+  const ring = new FernetRing(config.encryptionKeys)
+  const db = openExisting(config.databasePath, ring)
+  try {
+    const rotation = createRotation(db, ring)
+    const totals = rotation.totals()
+    console.log(`Re-encrypting with the first of ${ring.size} key(s): ${totals.messages} messages and ${totals.media} uploads to check.`)
+
+    let checked = 0
+    let rotated = 0
+    for (let next: number | string | null = 0; next !== null;) {
+      const batch = rotation.messageBatch(next as number, batchSize)
+      checked += batch.checked
+      rotated += batch.rotated
+      next = batch.next
+      console.log(`messages: ${checked}/${totals.messages} checked, ${rotated} re-encrypted`)
+      if (next !== null && pauseMs > 0) await delay(pauseMs)
+    }
+    let mediaRotated = 0
+    for (let next: number | string | null = ''; next !== null;) {
+      const batch = rotation.mediaBatch(next as string, batchSize)
+      mediaRotated += batch.rotated
+      next = batch.next
+      if (next !== null && pauseMs > 0) await delay(pauseMs)
+    }
+    if (totals.media > 0) console.log(`uploads: ${mediaRotated} names re-encrypted`)
+
+    // Prove it before the key check says so: every row must open with the first key alone.
+    const bad = rotation.unreadableWithFirstKey(new FernetRing(config.encryptionKeys.slice(0, 1)))
+    if (bad.length > 0) throw new MaintenanceError(`Not done: the first key alone cannot read ${bad.join(', ')}. Run rotate-keys again.`)
+    rotation.refreshKeyCheck()
+    console.log(`Done: ${rotated} messages and ${mediaRotated} upload names re-encrypted; every row reads with the first key alone.` +
+      (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
+  } finally {
+    db.close()
+  }
+}
+
+main().catch((error: unknown) => fail('rotate-keys', error))

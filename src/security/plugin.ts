@@ -1,0 +1,53 @@
+// Security headers (@fastify/helmet) and the login throttle, as app-wide decorators and hooks.
+// The CSP suits plain HTTP on a LAN address: no `upgrade-insecure-requests` (the browser would
+// rewrite /app.js to https:// and the page would load blank) and no HSTS (ignored over HTTP, and a
+// trap if TLS is added later by a proxy that sets its own). Routes may override a header: helmet
+// sets them in onRequest, and a handler's reply.header() wins (the /media sandbox CSP does).
+// @see https://github.com/fastify/fastify-helmet
+import fastifyHelmet from '@fastify/helmet'
+import fp from 'fastify-plugin'
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    loginThrottle: LoginThrottle
+  }
+}
+
+/** The page's policy. Swagger UI at /docs loads only its own files, so it works under it too. */
+export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[] | null>> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:', 'blob:'],
+  'media-src': ["'self'", 'blob:'],
+  'connect-src': ["'self'", 'ws:', 'wss:'],
+  'object-src': ["'none'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'self'"],
+  'form-action': ["'self'"],
+  'upgrade-insecure-requests': null
+}
+
+/** The header text helmet would make from these directives. */
+function cspHeader (directives: Readonly<Record<string, readonly string[] | null>>): string {
+  return Object.entries(directives).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v!.join(' ')}`).join(';')
+}
+
+export default fp(async (app) => {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES as Record<string, string[] | null> },
+    strictTransportSecurity: false,
+    // Browsers ignore COOP on plain-HTTP LAN origins and say so as a console error on every page
+    // load; framing is refused by frame-ancestors and X-Frame-Options anyway.
+    crossOriginOpenerPolicy: false,
+    xFrameOptions: { action: 'deny' }
+  })
+  // Swagger UI (/docs) loads only its own files, but its bundle injects a <style> element: allow
+  // inline styles there, and only there (no scripts; the page holds no user content).
+  const docsCsp = cspHeader({ ...CSP_DIRECTIVES, 'style-src': ["'self'", "'unsafe-inline'"] })
+  app.addHook('onSend', async (request, reply) => {
+    if (request.routeOptions.url?.startsWith('/docs') === true) reply.header('content-security-policy', docsCsp)
+  })
+  app.decorate('loginThrottle', createLoginThrottle())
+}, { name: 'security', fastify: '5.x' })
