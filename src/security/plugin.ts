@@ -1,9 +1,11 @@
-// Security headers (@fastify/helmet) and the login throttle, as app-wide decorators and hooks.
+// Security headers (@fastify/helmet), CORS for the listed origins only (@fastify/cors, never
+// reflecting), and the login throttle, as app-wide decorators and hooks.
 // The CSP suits plain HTTP on a LAN address: no `upgrade-insecure-requests` (the browser would
 // rewrite /app.js to https:// and the page would load blank) and no HSTS (ignored over HTTP, and a
 // trap if TLS is added later by a proxy that sets its own). Routes may override a header: helmet
 // sets them in onRequest, and a handler's reply.header() wins (the /media sandbox CSP does).
 // @see https://github.com/fastify/fastify-helmet
+import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.js'
@@ -49,5 +51,14 @@ export default fp(async (app) => {
   app.addHook('onSend', async (request, reply) => {
     if (request.routeOptions.url?.startsWith('/docs') === true) reply.header('content-security-policy', docsCsp)
   })
+  // Pages served elsewhere may call the API only from CORS_ALLOW_ORIGINS (this server's own page
+  // needs no CORS). Tokens travel in the Authorization header, never in cookies: no credentials.
+  const origins = app.config.corsOrigins
+  await app.register(fastifyCors, {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600
+  })
   app.decorate('loginThrottle', createLoginThrottle())
-}, { name: 'security', fastify: '5.x' })
+}, { name: 'security', fastify: '5.x', dependencies: ['core'] })

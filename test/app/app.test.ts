@@ -50,6 +50,21 @@ describe('the app', () => {
     expect(res.json().error.code).toBe('payload_too_large')
   })
 
+  it('answers CORS only for the listed origins, never by reflection', async () => {
+    const preflight = (origin: string) => t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/rooms',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }
+    })
+    const allowed = await preflight('http://localhost:8000')
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:8000')
+    expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain('authorization')
+    const evil = await preflight('http://evil.example')
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined()
+    const get = await t.app.inject({ url: '/api/health', headers: { origin: 'http://evil.example' } })
+    expect(get.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
   it('redacts tokens from logged URLs', () => {
     expect(redactUrl('/ws?token=abc.def.ghi&x=1')).toBe('/ws?token=[redacted]&x=1')
     expect(redactUrl('/ws?a=1&TOKEN=abc')).toBe('/ws?a=1&TOKEN=[redacted]')
