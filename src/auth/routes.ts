@@ -50,15 +50,18 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     // Throttled before the password is looked at: during a wait the right password gets a 429 too.
     // request.ip is the socket's address: no trustProxy, so X-Forwarded-For cannot change it.
     const attempt = app.loginThrottle.attempt(username, request.ip)
+    const found = storage.users.findForLogin(username)
+    // Logs name accounts by id: people type passwords into the username field, so an unknown
+    // name is never written down.
+    const who = { userId: found?.user.id ?? null }
     if (!attempt.allowed) {
-      request.log.warn({ event: 'login_throttled', username, scope: attempt.scope, retryAfterMs: attempt.retryAfterMs }, 'login throttled')
+      request.log.warn({ event: 'login_throttled', ...who, scope: attempt.scope, retryAfterMs: attempt.retryAfterMs }, 'login throttled')
       throw errors.rateLimited(attempt.retryAfterMs / 1000, 'Too many failed logins; wait before trying again.')
     }
-    const found = storage.users.findForLogin(username)
     // Unknown users cost a bcrypt comparison too, so timing does not tell who exists.
     const ok = found === null ? await passwords.verifyNobody(password) : await passwords.verify(password, found.passwordHash)
     if (!ok || found === null) {
-      request.log.warn({ event: 'login_failed', username }, 'failed login')
+      request.log.warn({ event: 'login_failed', ...who }, 'failed login')
       throw errors.invalidCredentials()
     }
     attempt.succeeded()

@@ -103,6 +103,9 @@ describe('security logs', () => {
       const { token } = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, password } })).json()
       await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=${user.username}&password=${wrong}` })
       for (let i = 0; i < 6; i++) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, password: wrong } })
+      // A password typed into the username field is not written down either.
+      const typedInName = `pw-in-name-${randomBytes(8).toString('hex')}`
+      await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: typedInName, password: wrong } })
       for (let i = 0; i < 5; i++) await app.inject({ method: 'POST', url: '/api/rooms/1/messages', headers: bearer(token), payload: { body: 'hi' } })
       await app.inject({ url: `/ws?token=${token}` }) // a token in the URL (not an upgrade: 4xx)
       await app.inject({ url: '/api/me', headers: bearer(token) })
@@ -111,7 +114,7 @@ describe('security logs', () => {
       const text = sink.text()
       const events = sink.lines.map((line) => JSON.parse(line) as { event?: string }).map((l) => l.event).filter(Boolean)
       expect(events).toEqual(expect.arrayContaining(['user_registered', 'login_succeeded', 'login_failed', 'login_throttled', 'rate_limited']))
-      for (const secret of [password, wrong, token, token.split('.')[2]!]) expect(text).not.toContain(secret)
+      for (const secret of [password, wrong, typedInName, token, token.split('.')[2]!]) expect(text).not.toContain(secret)
     } finally {
       await app.close()
       rmSync(dir, { recursive: true, force: true })
