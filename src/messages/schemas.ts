@@ -20,7 +20,8 @@ export const HistoryQuery = z.object({
   limit: z.string().regex(/^[0-9]{1,3}$/, 'expected a whole number from 1 to 100').transform(Number)
     .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).default(50),
   before: IdText.optional(),
-  after: IdText.optional()
+  // after=0 is "from the very first message": a client that has seen nothing can page forward.
+  after: z.union([z.literal('0').transform(() => 0), IdText]).optional()
 }).refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' })
 
 export const HistoryResponse = z.object({
