@@ -88,6 +88,8 @@ export function createApi ({ getToken, onUnauthorized }) {
     login: (username, password) => request('POST', '/api/auth/login', { username, password }),
     /** @returns {Promise<void>} */
     logout: () => request('POST', '/api/auth/logout'),
+    /** @returns {Promise<{ user: import('./types.js').User }>} */
+    me: () => request('GET', '/api/me'),
     /** @returns {Promise<Room[]>} */
     rooms: async () => (await request('GET', '/api/rooms')).rooms,
     /** @param {string} name @returns {Promise<Room>} */
@@ -101,6 +103,37 @@ export function createApi ({ getToken, onUnauthorized }) {
       const query = new URLSearchParams()
       for (const [key, value] of Object.entries(page)) if (value !== undefined) query.set(key, String(value))
       return request('GET', `/api/rooms/${roomId}/messages?${query}`)
+    },
+    /**
+     * Multipart upload through XMLHttpRequest, because fetch() cannot report upload progress.
+     * @param {number} roomId
+     * @param {File} file
+     * @param {(fraction: number) => void} onProgress
+     * @returns {{ done: Promise<Message>, abort: () => void }}
+     */
+    upload: (roomId, file, onProgress) => {
+      const xhr = new XMLHttpRequest()
+      const done = new Promise((resolve, reject) => {
+        xhr.open('POST', `/api/rooms/${roomId}/uploads`)
+        const token = getToken()
+        if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`)
+        xhr.setRequestHeader('Accept', 'application/json')
+        xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total) }
+        xhr.onload = () => {
+          if (xhr.status >= 200 && xhr.status < 300) {
+            try { resolve(JSON.parse(xhr.responseText).message) } catch { reject(networkError()) }
+            return
+          }
+          if (xhr.status === 401 && token) onUnauthorized()
+          reject(errorFromResponse(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After')))
+        }
+        xhr.onerror = () => reject(networkError())
+        xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'))
+        const form = new FormData()
+        form.append('file', file, file.name || 'upload')
+        xhr.send(form)
+      })
+      return { done, abort: () => xhr.abort() }
     }
   }
 }

@@ -1,6 +1,7 @@
 // The controller: turns socket frames and REST pages into store changes, and user intents
 // (switch room, send, load older, mark read) into frames and requests.
 
+import { createHistory } from './history.js'
 import { createOutbox } from './outbox.js'
 
 /** @typedef {import('./types.js').Message} Message */
@@ -11,9 +12,6 @@ import { createOutbox } from './outbox.js'
 /** @typedef {import('./socket.js').ChatSocket} ChatSocket */
 /** @typedef {import('./socket.js').Frame} Frame */
 
-const PAGE = 50
-const CATCH_UP_PAGE = 100
-const CATCH_UP_MAX_PAGES = 20 // beyond ~2000 missed messages, just show the newest page again
 const TYPING_SHOWN_MS = 6_000
 const LAST_ROOM_KEY = 'secure-chat.room'
 
@@ -28,67 +26,12 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** Rooms this connection is subscribed to; cleared when the socket drops. */
   const joined = new Set()
   let connectedBefore = false
+  let roomsLoaded = false
+  /** @type {Promise<void> | null} */
+  let roomsLoading = null
   let stopped = false
-
-  /**
-   * Merge messages into a loaded room; settles outbox entries they answer.
-   * @param {RoomState} rs
-   * @param {Message[]} messages
-   * @returns {Message[]} the ones not seen before
-   */
-  function merge (rs, messages) {
-    const fresh = []
-    for (const m of messages) {
-      if (m.author.id === me.id && m.clientId) outbox.settle(m.clientId)
-      if (!rs.messages || rs.messages.has(m.id)) continue
-      rs.messages.set(m.id, m)
-      fresh.push(m)
-    }
-    return fresh
-  }
-
-  /** @param {number} roomId */
-  async function loadLatest (roomId) {
-    const rs = state.rooms.get(roomId)
-    if (!rs) return
-    const page = await api.messages(roomId, { limit: PAGE })
-    rs.messages = new Map()
-    rs.hasOlder = page.hasMore
-    merge(rs, page.messages)
-    store.emit('messages', roomId)
-    if (joined.has(roomId)) await catchUp(roomId) // closes the gap between this page and the join
-  }
-
-  /** Everything after the newest message we hold, page by page (after a reconnect). @param {number} roomId */
-  async function catchUp (roomId) {
-    const rs = state.rooms.get(roomId)
-    if (!rs?.messages) return
-    for (let pages = 0; pages < CATCH_UP_MAX_PAGES; pages++) {
-      const page = await api.messages(roomId, { after: store.newestId(rs), limit: CATCH_UP_PAGE })
-      merge(rs, page.messages)
-      if (!page.hasMore) {
-        store.emit('messages', roomId)
-        return
-      }
-    }
-    await loadLatest(roomId)
-  }
-
-  /** @param {number} roomId */
-  async function loadOlder (roomId) {
-    const rs = state.rooms.get(roomId)
-    if (!rs?.messages || !rs.hasOlder || rs.loadingOlder) return
-    rs.loadingOlder = true
-    try {
-      const oldest = Math.min(...rs.messages.keys())
-      const page = await api.messages(roomId, { before: oldest, limit: PAGE })
-      merge(rs, page.messages)
-      rs.hasOlder = page.hasMore
-    } finally {
-      rs.loadingOlder = false
-      store.emit('messages', roomId)
-    }
-  }
+  const messageHistory = createHistory({ store, api, meId: me.id, settle: outbox.settle, isJoined: (id) => joined.has(id) })
+  const { merge } = messageHistory
 
   /** @param {number} roomId */
   function selectRoom (roomId) {
@@ -97,7 +40,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     state.currentRoomId = roomId
     localStorage.setItem(LAST_ROOM_KEY, String(roomId))
     store.emit('current', roomId)
-    if (!rs.messages) loadLatest(roomId).catch(report)
+    if (!rs.messages) messageHistory.loadLatest(roomId).catch(report)
   }
 
   /** The user sees the newest messages of a room: tell the server, clear the badge. @param {number} roomId */
@@ -131,13 +74,29 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   async function onReady () {
     const reconnect = connectedBefore
     connectedBefore = true
-    if (reconnect) {
+    if (!roomsLoaded) {
+      await loadRooms() // still loading, or the first attempt failed (server down at page load)
+    } else if (reconnect) {
       // Rooms out of view may have missed anything: reload them when next opened.
       for (const [id, rs] of state.rooms) if (id !== state.currentRoomId) rs.messages = null
-      await refreshRooms().catch(report)
+      await refreshRooms()
     }
     for (const id of state.rooms.keys()) join(id) // every room, so unread badges stay live
     outbox.resendAll()
+  }
+
+  /** First load of the room list (shared by start and the first ready); opens the last room used, else General. */
+  function loadRooms () {
+    roomsLoading ??= refreshRooms().then((rooms) => {
+      roomsLoaded = true
+      const remembered = Number(localStorage.getItem(LAST_ROOM_KEY))
+      const first = rooms.find((r) => r.id === remembered) ?? rooms.find((r) => r.name === 'General') ?? rooms[0]
+      if (first && state.currentRoomId === null) selectRoom(first.id)
+    }, (err) => {
+      roomsLoading = null
+      throw err
+    })
+    return roomsLoading
   }
 
   /** @param {Frame} frame */
@@ -161,7 +120,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     joined.add(roomId)
     rs.online = new Map((online ?? []).map((u) => [u.id, u]))
     store.emit('people', roomId)
-    if (roomId === state.currentRoomId) catchUp(roomId).catch(report)
+    if (roomId === state.currentRoomId) messageHistory.refresh(roomId).catch(report)
   }
 
   /** @param {number} roomId @param {import('./types.js').Author} user @param {string} status */
@@ -237,20 +196,21 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     if (!stopped) onNotice(err instanceof Error ? err.message : String(err))
   }
 
-  /** Called when the socket drops: presence is unknown until we join again. */
+  /** Called when the socket drops: presence and typing are unknown until we join again. */
   function onDisconnected () {
     joined.clear()
+    for (const rs of state.rooms.values()) {
+      rs.online.clear()
+      rs.typing.clear()
+    }
+    if (state.currentRoomId !== null) store.emit('people', state.currentRoomId)
   }
 
   async function start () {
     state.me = me
     outbox.restore()
     socket.start()
-    const rooms = await refreshRooms()
-    const remembered = Number(localStorage.getItem(LAST_ROOM_KEY))
-    const first = rooms.find((r) => r.id === remembered) ?? rooms.find((r) => r.name === 'General') ?? rooms[0]
-    if (first) selectRoom(first.id)
-    if (socket.isReady()) for (const room of rooms) join(room.id)
+    await loadRooms()
   }
 
   function stop () {
@@ -273,9 +233,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     if (state.currentRoomId !== null) outbox.enqueue(state.currentRoomId, body)
   }
 
-  /** @param {boolean} isTyping */
-  function sendTyping (isTyping) {
-    if (state.currentRoomId !== null) socket.send({ type: 'typing', roomId: state.currentRoomId, isTyping })
+  /** @param {number} roomId @param {boolean} isTyping */
+  function sendTyping (roomId, isTyping) {
+    socket.send({ type: 'typing', roomId, isTyping })
   }
 
   /** An upload finished: its message is in the response (the broadcast may come before or after). @param {Message} message */
@@ -285,7 +245,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   }
 
   return {
-    start, stop, onFrame, onDisconnected, selectRoom, loadOlder, markRead, createRoom, send, sendTyping,
+    start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, send, sendTyping,
     addOwnMessage, retry: outbox.retry, discard: outbox.discard
   }
 }

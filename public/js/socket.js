@@ -36,6 +36,11 @@ export function createSocket ({ getToken, onFrame, onState, onUnauthorized, chec
     clearTimeout(retryTimer)
     const token = getToken()
     if (stopped || !token) return
+    if (!navigator.onLine) {
+      // No network at all: wait for the browser's "online" event instead of failing attempts.
+      onState('reconnecting')
+      return
+    }
     onState(attempt === 0 && !ready ? 'connecting' : 'reconnecting')
     ready = false
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'

@@ -1,0 +1,29 @@
+// The CSP as a browser applies it: /docs (Swagger UI) and the chat page render with no violation.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { hasChromium, launchBrowser, startServer, type Server } from '../e2e/harness.js'
+
+describe.skipIf(!hasChromium)('CSP in Chromium', () => {
+  let server: Server
+  let browser: Browser
+  beforeAll(async () => { [server, browser] = await Promise.all([startServer(), launchBrowser()]) })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it.each([
+    ['/docs', '.swagger-ui .opblock'],
+    ['/', 'body']
+  ])('%s renders with no CSP violation or console error', async (path, selector) => {
+    const page = await browser.newPage()
+    const problems: string[] = []
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()) })
+    page.on('pageerror', (e) => problems.push(e.message))
+    await page.goto(server.url + path)
+    await page.locator(selector).first().waitFor()
+    await page.waitForTimeout(300)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
