@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { AppError } from '../errors.js'
 
 // An eval'd worker resolves modules from the working directory, so hand it the exact path.
 const BCRYPTJS = createRequire(import.meta.url).resolve('bcryptjs')
@@ -43,7 +44,11 @@ export interface PasswordHasher {
   close: () => Promise<void>
 }
 
-export function createPasswordHasher ({ cost, threads = Math.max(1, Math.min(2, availableParallelism() - 1)) }: { cost: number, threads?: number }): PasswordHasher {
+/** Hashing jobs that may wait for a thread; beyond it a burst of logins is turned away, not queued for minutes. */
+export const MAX_WAITING = 64
+
+export function createPasswordHasher ({ cost, threads = Math.max(1, Math.min(2, availableParallelism() - 1)), maxWaiting = MAX_WAITING }:
+{ cost: number, threads?: number, maxWaiting?: number }): PasswordHasher {
   const slots: Slot[] = []
   const queue: Job[] = []
   const waiting = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
@@ -84,6 +89,10 @@ export function createPasswordHasher ({ cost, threads = Math.max(1, Math.min(2, 
 
   function run<T> (job: Omit<Job, 'id'>): Promise<T> {
     if (closed) return Promise.reject(new Error('password hasher is closed'))
+    if (queue.length >= maxWaiting) {
+      return Promise.reject(new AppError(503, 'unavailable', 'The server is busy checking passwords; try again in a few seconds.',
+        undefined, { 'Retry-After': '5' }))
+    }
     if (slots.length === 0) for (let i = 0; i < threads; i++) slots.push(spawn())
     const id = nextId++
     return new Promise<T>((resolve, reject) => {

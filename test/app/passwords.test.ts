@@ -23,6 +23,16 @@ describe('password hashing off the main thread', () => {
     expect(delay.max / 1e6).toBeLessThan(200)
   })
 
+  it('turns a burst away once too many hashes wait, instead of queueing it for minutes', async () => {
+    const small = createPasswordHasher({ cost: 8, threads: 1, maxWaiting: 2 })
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => small.hash(`burst ${i}`)))
+    await small.close()
+    const refused = results.filter((r) => r.status === 'rejected')
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(3) // one running, two waiting
+    expect(refused.length).toBeGreaterThan(0)
+    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ statusCode: 503, code: 'unavailable' })
+  })
+
   it('an unknown user costs a comparison like a known one', async () => {
     const hash = await hasher.hash('the real one')
     const time = async (fn: () => Promise<unknown>) => { const t0 = performance.now(); await fn(); return performance.now() - t0 }
