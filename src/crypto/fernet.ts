@@ -1,7 +1,7 @@
 // Fernet tokens (https://github.com/fernet/spec) on node:crypto, and a key ring that behaves like
 // Python's MultiFernet: encrypt with the first key, decrypt with any. No Fastify imports: the
 // storage layer and the key-rotation script use it directly.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto'
 
 const VERSION = 0x80
 const HEADER = 1 + 8 + 16 // version, timestamp, IV
@@ -46,12 +46,17 @@ export interface DecryptOptions {
 export class Fernet {
   readonly #signingKey: Buffer
   readonly #encryptionKey: Buffer
+  // CBC decryption is AES block decryption, then XOR with the previous ciphertext block. One
+  // long-lived ECB decipher does the block part for every token (padding is checked by hand),
+  // which spares creating a cipher per token: a third of the cost of reading a history page.
+  readonly #blockDecipher: Decipher
 
   constructor (key: string) {
     const raw = decodeBase64Url(key.trim())
     if (raw === null || raw.length !== 32) throw new TypeError('a Fernet key is url-safe base64 of 32 bytes')
     this.#signingKey = raw.subarray(0, 16)
     this.#encryptionKey = raw.subarray(16)
+    this.#blockDecipher = createDecipheriv('aes-128-ecb', this.#encryptionKey, null).setAutoPadding(false)
   }
 
   static generateKey (): string {
@@ -89,12 +94,16 @@ export class Fernet {
     const signed = data.subarray(0, data.length - MAC)
     const expected = createHmac('sha256', this.#signingKey).update(signed).digest()
     if (!timingSafeEqual(expected, data.subarray(data.length - MAC))) throw new InvalidToken()
-    try {
-      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(9, HEADER))
-      return Buffer.concat([decipher.update(data.subarray(HEADER, data.length - MAC)), decipher.final()])
-    } catch {
-      throw new InvalidToken() // bad padding
-    }
+    // Only now, with the MAC verified, is the ciphertext touched: no padding oracle.
+    const ciphertext = data.subarray(HEADER, data.length - MAC)
+    const plain = this.#blockDecipher.update(ciphertext)
+    if (plain.length !== ciphertext.length) throw new InvalidToken()
+    // The IV sits right before the ciphertext, so byte i's previous-block byte is data[9 + i].
+    for (let i = 0; i < plain.length; i++) plain[i]! ^= data[9 + i]!
+    const pad = plain[plain.length - 1]!
+    if (pad < 1 || pad > 16) throw new InvalidToken()
+    for (let i = plain.length - pad; i < plain.length; i++) if (plain[i] !== pad) throw new InvalidToken()
+    return plain.subarray(0, plain.length - pad)
   }
 
   /** The creation time in the token, in seconds, once the MAC is verified. */

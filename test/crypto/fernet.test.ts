@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { createCipheriv, createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Fernet, FernetRing, InvalidToken } from '../../src/crypto/fernet.js'
@@ -48,6 +49,28 @@ describe('Fernet', () => {
     expect(() => new Fernet(Buffer.alloc(31).toString('base64url'))).toThrow(TypeError)
     expect(Fernet.isValidKey(key)).toBe(true)
     expect(Fernet.isValidKey('%'.repeat(44))).toBe(false)
+  })
+
+  it('round-trips every length across block boundaries, many tokens in a row', () => {
+    const f = new Fernet(key)
+    for (let n = 0; n <= 70; n++) {
+      const text = 'é'.repeat(n >> 1) + 'x'.repeat(n & 1)
+      expect(f.decrypt(f.encrypt(text)).toString()).toBe(text)
+    }
+  })
+
+  it('refuses a token whose MAC is right but whose padding is not', () => {
+    const raw = Buffer.from(key, 'base64url')
+    const iv = Buffer.alloc(16, 7)
+    const b64 = (bytes: Buffer) => { const t = bytes.toString('base64url'); return t + '='.repeat((4 - (t.length % 4)) % 4) }
+    for (const lastByte of [0, 17, 5]) {
+      const block = Buffer.alloc(16, 3)
+      block[15] = lastByte // 0 and 17 are out of range; 5 after 3s is inconsistent
+      const cipher = createCipheriv('aes-128-cbc', raw.subarray(16), iv).setAutoPadding(false)
+      const body = Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8), iv, cipher.update(block), cipher.final()])
+      const mac = createHmac('sha256', raw.subarray(0, 16)).update(body).digest()
+      expect(() => new Fernet(key).decrypt(b64(Buffer.concat([body, mac])))).toThrow(InvalidToken)
+    }
   })
 
   it('refuses a token made with another key', () => {
