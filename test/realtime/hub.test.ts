@@ -32,6 +32,21 @@ const message = (roomId: number, authorId: number, id = 1): Message =>
 afterEach(() => { vi.restoreAllMocks() })
 
 describe('Hub', () => {
+  it('corks each TCP socket for the turn, so a turn\'s frames leave in one write', async () => {
+    const hub = new Hub({ maxBufferBytes: 1e6 })
+    const [a, socket] = client(hub, 1)
+    const tcp = { corks: 0, uncorks: 0, writableCorked: 0, cork () { this.corks++; this.writableCorked++ }, uncork () { this.uncorks++; this.writableCorked-- } }
+    Object.assign(socket, { _socket: tcp })
+    hub.join(a, 1)
+    hub.message({ type: 'message', message: message(1, 2, 1) })
+    hub.message({ type: 'message', message: message(1, 2, 2) })
+    hub.send(a, { type: 'pong' })
+    expect(socket.sent).toHaveLength(3)
+    expect(tcp).toMatchObject({ corks: 1, uncorks: 0 })
+    await new Promise((resolve) => process.nextTick(resolve))
+    expect(tcp).toMatchObject({ corks: 1, uncorks: 1, writableCorked: 0 })
+  })
+
   it('keeps both indexes in step and deletes empty rooms', () => {
     const hub = new Hub({ maxBufferBytes: 1e6 })
     const [a] = client(hub, 1)
