@@ -12,6 +12,12 @@ const BCRYPTJS = createRequire(import.meta.url).resolve('bcryptjs')
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const bcrypt = require(workerData.bcryptjs)
+// Lowest CPU priority for this thread only (Linux: a thread id is a valid setpriority target), so
+// a burst of logins takes CPU the event loop does not need instead of competing with it.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())
+  if (Number.isSafeInteger(tid) && tid > 0) require('node:os').setPriority(tid, 19)
+} catch {}
 parentPort.on('message', ({ id, op, password, hash, cost }) => {
   try {
     const result = op === 'hash' ? bcrypt.hashSync(password, cost) : bcrypt.compareSync(password, hash)
