@@ -29,7 +29,7 @@ export type Scenario =
     /** Quiet time after set-up before measuring (the storm, if any, already runs). */
     settleMs: number
     /** Logins hammering the server meanwhile (the login storm). */
-    storm?: { url: string, username: string, password: string, ratePerSec: number }
+    storm?: { url: string, usernames: string[], password: string, ratePerSec: number }
   }
   | WsTarget & { kind: 'durable', senders: number, window: number, subscribers: number, durationMs: number, warmupMs: number, drainMs: number }
   | WsTarget & { kind: 'idle', sockets: number, warmupSockets: number, rooms: number[], settleMs: number }
@@ -304,8 +304,9 @@ function startStorm (storm: NonNullable<Extract<Scenario, { kind: 'latency' }>['
   let ok = 0
   let failures = 0
   let pending = 0
-  const body = JSON.stringify({ username: storm.username, password: storm.password })
+  const bodies = storm.usernames.map((username) => JSON.stringify({ username, password: storm.password }))
   const login = (): void => {
+    const body = bodies[offered % bodies.length]
     offered++
     pending++
     const started = performance.now()

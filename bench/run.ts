@@ -361,7 +361,7 @@ async function historyScenario (secure: Target, seeded: Seeded): Promise<void> {
   }
 }
 
-async function stormScenario (secure: Target, username: string): Promise<void> {
+async function stormScenario (secure: Target, usernames: string[]): Promise<void> {
   // "Without" is the latency scenario's Secure Chat runs; measured here only when that did not run.
   if ((samples.get('latency.delivery.p99')?.secure.length ?? 0) === 0) {
     for (let round = 0; round < P.runs; round++) {
@@ -374,7 +374,7 @@ async function stormScenario (secure: Target, username: string): Promise<void> {
   }
   // Runs with the storm come last of all: bcrypt jobs queued on the server outlive the run.
   for (let round = 0; round < P.runs; round++) {
-    const r = await loadgen({ kind: 'latency', ...wsTarget(secure), ...P.latency, storm: { url: secure.url, username, password: PASSWORD, ratePerSec: P.storm.ratePerSec } })
+    const r = await loadgen({ kind: 'latency', ...wsTarget(secure), ...P.latency, storm: { url: secure.url, usernames, password: PASSWORD, ratePerSec: P.storm.ratePerSec } })
     noteProblems(`storm run ${round + 1}`, r)
     const stormSeconds = (P.latency.settleMs + P.latency.durationMs) / 1000
     record('storm.delivery.p99', 'secure', field(r, 'delivery.p99'))
@@ -472,7 +472,7 @@ function conditions (startedAt: Date, load: number[], minutes: number, seeded: S
     `- Machine: \`nproc\` = ${nproc}, CPU ${cpuModel}, memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average at start ${load.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared; other work adds noise)`,
     `- Node ${process.version}; server: \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, BCRYPT_COST=12, MESSAGES_PER_SECOND=0, MAX_SOCKETS_PER_USER=0, MAX_SOCKETS=0, REGISTRATIONS_PER_HOUR=0, SQLite WAL + synchronous=FULL in a temp dir); baseline: \`bench/baseline-server.ts\` (bare \`ws\` on node:http)`,
     `- Load: one load-generator process per run (\`bench/loadgen.ts\`, \`ws\` clients without permessage-deflate, \`performance.now()\`), on the same 2 cores as the server; ${P.users} users registered once, tokens reused round-robin; ${P.runs} run(s) per scenario, servers alternating; figures are median (min–max) over runs, percentiles over all samples of a run`,
-    `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
+    `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop, round-robin over the ${P.users} bench users (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
   ]
   if (seeded !== null) lines.push(`- History room: ${(seeded.lastId - seeded.firstId + 1).toLocaleString('en-US')} messages (ids ${seeded.firstId}–${seeded.lastId}) seeded with \`storage.messages.insertBatch\` in ${(seeded.ms / 1000).toFixed(1)} s`)
   const other = spread(foreignCores)
@@ -548,8 +548,10 @@ async function main (): Promise<void> {
     if (wanted('idle')) await idleScenario(both)
     if (wanted('history') && seeded !== null) await historyScenario(secure, seeded)
     if (wanted('storm') && skipped === null) {
-      const me = (await (await fetch(`${secure.url}/api/me`, { headers: { authorization: `Bearer ${secure.tokens[0]}` } })).json()) as { user: { username: string } }
-      await stormScenario(secure, me.user.username)
+      // Every bench user logs in, in turn: many people arriving at once, not one account guessed at.
+      const usernames = await Promise.all(secure.tokens.map(async (token) =>
+        ((await (await fetch(`${secure.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { user: { username: string } }).user.username))
+      await stormScenario(secure, usernames)
     }
   } finally {
     for (const server of servers) await stop(server.proc)
