@@ -53,7 +53,9 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
     reply.headers({
       'content-type': media.mime.startsWith('text/') ? `${media.mime}; charset=utf-8` : media.mime,
       'content-disposition': contentDisposition(INLINE.has(media.mime) ? 'inline' : 'attachment', media.originalName),
-      'cache-control': 'public, max-age=31536000, immutable',
+      // Stored files never change, so browsers may keep them; `private` keeps shared proxy caches
+      // from holding a copy of what was shared in a room.
+      'cache-control': 'private, max-age=31536000, immutable',
       'accept-ranges': 'bytes',
       etag
     })

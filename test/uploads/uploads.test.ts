@@ -190,7 +190,7 @@ describe('serving /media', () => {
     expect(res.headers).toMatchObject({
       'x-content-type-options': 'nosniff',
       'cross-origin-resource-policy': 'same-origin',
-      'cache-control': 'public, max-age=31536000, immutable',
+      'cache-control': 'private, max-age=31536000, immutable',
       'accept-ranges': 'bytes',
       'content-disposition': 'inline; filename="clip.mp4"; filename*=UTF-8\'\'clip.mp4'
     })
