@@ -116,7 +116,12 @@ export function createPasswordHasher ({ cost, threads = Math.max(1, Math.min(2, 
     hash,
     verify,
     async verifyNobody (password: string): Promise<false> {
-      dummyHash ??= hash('not a real password, only for timing')
+      // Made on first use; a refusal (queue full) is not kept, or unknown names would answer
+      // differently from known ones from then on.
+      dummyHash ??= hash('not a real password, only for timing').catch((error: unknown) => {
+        dummyHash = undefined
+        throw error
+      })
       await verify(password, await dummyHash)
       return false
     },

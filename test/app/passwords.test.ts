@@ -33,6 +33,15 @@ describe('password hashing off the main thread', () => {
     expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ statusCode: 503, code: 'unavailable' })
   })
 
+  it('a refusal while the queue is full does not stick to unknown users', async () => {
+    const small = createPasswordHasher({ cost: 6, threads: 1, maxWaiting: 1 })
+    const busy = [small.hash('one'), small.hash('two')] // one running, one waiting: full
+    await expect(small.verifyNobody('guess')).rejects.toMatchObject({ statusCode: 503 })
+    await Promise.all(busy)
+    await expect(small.verifyNobody('guess')).resolves.toBe(false)
+    await small.close()
+  })
+
   it('an unknown user costs a comparison like a known one', async () => {
     const hash = await hasher.hash('the real one')
     const time = async (fn: () => Promise<unknown>) => { const t0 = performance.now(); await fn(); return performance.now() - t0 }
