@@ -173,10 +173,10 @@ export default fp(async (app) => {
     },
     // Graceful shutdown: runs before the HTTP server closes (it waits for upgraded sockets).
     async preClose () {
-      closing = true
+      closing = true // no more frames are read
+      messageService.flush() // commit what is queued: those messages are broadcast and acked as usual
+      await delay(0) // let the broadcasts and acks go out (they run after the commit's promises resolve)
       stopListening()
-      messageService.flush() // commit what is queued, so those senders get their ack first
-      await delay(0) // let the acks go out (they run after the commit's promises resolve)
       const sockets = hub.closeAll(CloseCode.goingAway, 'server shutting down')
       const open = sockets.filter((s) => s.readyState !== 3 /* CLOSED */) as WebSocket[]
       await Promise.race([Promise.all(open.map(async (s) => new Promise((resolve) => s.once('close', resolve)))), delay(SHUTDOWN_GRACE_MS)])

@@ -131,4 +131,28 @@ describe('limits', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000)
     await other.sync()
   })
+
+  it('shutdown: what is committed while closing is broadcast as well as acked', async () => {
+    t = await listeningApp()
+    const alice = await registerUser(t.app)
+    const bob = await registerUser(t.app)
+    const a = await open(alice.token)
+    const b = await open(bob.token)
+    await a.request({ type: 'join', roomId: GENERAL }, 'joined')
+    await b.request({ type: 'join', roomId: GENERAL }, 'joined')
+    const from = { a: a.frames.length, b: b.frames.length }
+    for (let i = 0; i < 50; i++) a.send({ type: 'message', roomId: GENERAL, body: `m${i}`, clientId: `c${i}` })
+    await a.waitFor((f) => f.type === 'ack', { from: from.a }) // the server is mid-stream
+    await t.app.close()
+    await Promise.all([a.closed, b.closed])
+    const acked = a.frames.slice(from.a).filter((f) => f.type === 'ack').map((f) => f.message.id as number)
+    const seen = (s: TestSocket, start: number) => new Set(s.frames.slice(start).filter((f) => f.type === 'message').map((f) => f.message.id as number))
+    expect(acked.length).toBeGreaterThan(0)
+    const toSender = seen(a, from.a)
+    const toOther = seen(b, from.b)
+    for (const id of acked) {
+      expect(toSender.has(id), `message ${id} to its sender`).toBe(true)
+      expect(toOther.has(id), `message ${id} to the room`).toBe(true)
+    }
+  })
 })
