@@ -34,8 +34,9 @@ export class Client {
   constructor (readonly socket: HubSocket, readonly user: Author, readonly jti: string, readonly exp: number) {}
 }
 
-interface Presence { author: Author, sockets: number }
-interface Typing { author: Author, relayedAt: number, expiresAt: number }
+/** A user in a room: how many of their sockets are there, and when their typing was last relayed. */
+interface Presence { author: Author, sockets: number, typingRelayedAt: number }
+interface Typing { author: Author, expiresAt: number }
 
 class RoomState {
   readonly clients = new Set<Client>()
@@ -123,7 +124,7 @@ export class Hub {
       if (presence === undefined) {
         // Told before the user is added, so it reaches exactly the others.
         this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'online' })
-        room.users.set(client.user.id, { author: client.user, sockets: 1 })
+        room.users.set(client.user.id, { author: client.user, sockets: 1, typingRelayedAt: -Infinity })
       } else {
         presence.sockets += 1
       }
@@ -173,13 +174,17 @@ export class Hub {
       this.#stopTyping(room, roomId, userId, true)
       return
     }
-    room.typing ??= new Map()
-    const typing = room.typing.get(userId)
-    if (typing !== undefined && now - typing.relayedAt < this.#typingThrottle) {
-      typing.expiresAt = now + this.#typingTtl
+    const presence = room.users.get(userId)
+    const typing = room.typing?.get(userId)
+    // The throttle outlives the indicator (it lives in the presence record), so alternating
+    // true/false cannot relay more often than once per window.
+    if (presence === undefined || now - presence.typingRelayedAt < this.#typingThrottle) {
+      if (typing !== undefined) typing.expiresAt = now + this.#typingTtl
       return
     }
-    room.typing.set(userId, { author: client.user, relayedAt: now, expiresAt: now + this.#typingTtl })
+    presence.typingRelayedAt = now
+    room.typing ??= new Map()
+    room.typing.set(userId, { author: client.user, expiresAt: now + this.#typingTtl })
     this.#typingRooms.add(roomId)
     this.#broadcast(room, { type: 'typing', roomId, user: client.user, isTyping: true }, userId)
   }

@@ -79,6 +79,17 @@ describe('Hub', () => {
     expect(otherSocket.frames().filter((f) => f.status === 'offline')).toHaveLength(1)
   })
 
+  it('typing: alternating true and false cannot get past the throttle', () => {
+    const hub = new Hub({ maxBufferBytes: 1e6, typingTtlMs: 5000, typingThrottleMs: 2000 })
+    const [a] = client(hub, 1)
+    const [b, bSocket] = client(hub, 2)
+    hub.join(a, 1)
+    hub.join(b, 1)
+    for (let t = 0; t < 1000; t += 10) hub.typing(a, 1, t % 20 === 0, t)
+    const relayed = bSocket.frames().filter((f) => f.type === 'typing').map((f) => f.isTyping)
+    expect(relayed).toEqual([true, false])
+  })
+
   it('typing: relayed to other users, throttled per user and room, expired after silence', () => {
     const hub = new Hub({ maxBufferBytes: 1e6, typingTtlMs: 5000, typingThrottleMs: 2000 })
     const [a, aSocket] = client(hub, 1)
