@@ -27,10 +27,16 @@ export interface HubSocket {
 }
 
 /** One connection: its user (verified once at the upgrade), token, rooms and heartbeat flag. */
+let nextClientSeq = 1
+
 export class Client {
   readonly rooms = new Set<number>()
+  /** A number of its own, to key per-socket limits. */
+  readonly seq = nextClientSeq++
   /** Answered the last ping (or has not been pinged yet). */
   alive = true
+  /** Frames refused in a row for coming too fast. */
+  refusedFrames = 0
   constructor (readonly socket: HubSocket, readonly user: Author, readonly jti: string, readonly exp: number) {}
 }
 

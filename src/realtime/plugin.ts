@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { RawData, WebSocket } from 'ws'
 import { AppError, errors } from '../errors.js'
+import { createRateLimiter } from '../messages/rate-limiter.js'
 import type { Message, Room } from '../storage/index.js'
 import { Client, CloseCode, Hub, OPEN } from './hub.js'
 import { parseClientFrame, type ClientFrame, type ErrorCode } from './protocol.js'
@@ -24,6 +25,12 @@ const SHUTDOWN_GRACE_MS = 2000
 /** How long a closing socket may take to finish its close handshake (ws default: 30 s). */
 const CLOSE_TIMEOUT_MS = 5000
 const TYPING_SWEEP_MS = 1000
+// Frames other than messages (which have MESSAGES_PER_SECOND) a socket may send: typing, join and
+// leave reach the whole room, so they must not be free. The burst covers joining every room at once.
+const FRAMES_PER_SECOND = 50
+const FRAME_BURST = 500
+/** Frames refused in a row before the socket is closed (1008). */
+const MAX_REFUSED_FRAMES = 100
 
 export default fp(async (app) => {
   const { config, storage, messageService, events } = app
@@ -40,6 +47,7 @@ export default fp(async (app) => {
   events.on('room', onRoom)
   events.on('revoked', onRevoked)
 
+  const frameLimiter = createRateLimiter({ perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST })
   const heartbeat = setInterval(() => hub.heartbeat(Date.now()), config.heartbeatMs).unref()
   const typingSweep = setInterval(() => hub.sweepTyping(performance.now()), TYPING_SWEEP_MS).unref()
   function stopListening (): void {
@@ -105,6 +113,11 @@ export default fp(async (app) => {
     if (client === undefined || closing) return
     if (isBinary) return sendError(client, 'invalid_json', 'Frames must be JSON text, not binary.')
     const parsed = parseClientFrame(data.toString())
+    if (!(parsed.ok && parsed.frame.type === 'message') && frameLimiter.take(client.seq) > 0) {
+      if (++client.refusedFrames > MAX_REFUSED_FRAMES) return hub.drop(client, CloseCode.policy, 'too many frames')
+      return sendError(client, 'rate_limited', 'Too many frames; slow down.')
+    }
+    client.refusedFrames = 0
     if (parsed.ok) dispatch(client, parsed.frame)
     else hub.send(client, parsed.error)
   }

@@ -155,4 +155,24 @@ describe('limits', () => {
       expect(toOther.has(id), `message ${id} to the room`).toBe(true)
     }
   })
+
+  it('frames other than messages are rate limited per socket; a client that keeps on is closed with 1008', async () => {
+    t = await listeningApp()
+    const alice = await registerUser(t.app)
+    const bob = await registerUser(t.app)
+    const a = await open(alice.token)
+    const b = await open(bob.token)
+    await a.request({ type: 'join', roomId: GENERAL }, 'joined')
+    await b.request({ type: 'join', roomId: GENERAL }, 'joined')
+    for (let i = 0; i < 300; i++) {
+      a.send({ type: 'typing', roomId: GENERAL, isTyping: true })
+      a.send({ type: 'typing', roomId: GENERAL, isTyping: false })
+    }
+    for (let i = 0; i < 200; i++) a.send({ type: 'leave', roomId: 2 })
+    const { code } = await a.closed
+    expect(code).toBe(1008)
+    expect(a.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length).toBeGreaterThan(0)
+    await b.request({ type: 'ping' }, 'pong')
+    expect(b.frames.filter((f) => f.type === 'typing').length).toBeLessThanOrEqual(2)
+  })
 })
