@@ -35,9 +35,26 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
 
   await app.register(fastifyMultipart, { limits: multipartLimits(config.maxUploadBytes) })
 
+  // Bytes of uploads still on their way to the media table, per user: parallel uploads all count,
+  // so together they cannot pass the quota.
+  const inFlight = new Map<number, number>()
   const checkQuota = (userId: number, adding: number): void => {
-    if (config.uploadQuotaBytes > 0 && storage.media.usage(userId) + adding > config.uploadQuotaBytes) {
+    const used = storage.media.usage(userId) + (inFlight.get(userId) ?? 0)
+    if (config.uploadQuotaBytes > 0 && used + adding > config.uploadQuotaBytes) {
       throw errors.payloadTooLarge(`You have used your upload space (${Math.floor(config.uploadQuotaBytes / (1024 * 1024))} MB).`)
+    }
+  }
+  /** Checks and holds `bytes` of the user's quota until release() (synchronously: no upload slips in between). */
+  const reserve = (userId: number, bytes: number): (() => void) => {
+    checkQuota(userId, bytes)
+    inFlight.set(userId, (inFlight.get(userId) ?? 0) + bytes)
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      const left = (inFlight.get(userId) ?? 0) - bytes
+      if (left > 0) inFlight.set(userId, left)
+      else inFlight.delete(userId)
     }
   }
 
@@ -81,6 +98,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   async function store (request: FastifyRequest, roomId: number, user: { id: number, username: string }) {
     const temps: string[] = []
     const stored: string[] = []
+    let release = (): void => {}
     try {
       const upload = await receiveUpload(request, dir, config.maxUploadBytes)
       temps.push(upload.path)
@@ -106,7 +124,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       } else {
         main = await add(upload.path, type.mime, type.ext, originalName)
       }
-      checkQuota(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
+      release = reserve(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
 
       // Into place only now, then the rows: a row never points at a missing or partial file.
       for (const f of files) {
@@ -114,6 +132,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         stored.push(f.record.name)
       }
       storage.media.add(files.map((f) => f.record))
+      release() // the rows count from now on
 
       const attachment: Attachment = { url: `/media/${main.name}`, name: originalName, mime: main.mime, size: main.size, kind: type.kind }
       if (thumb !== undefined) attachment.thumbnailUrl = `/media/${thumb.name}`
@@ -130,6 +149,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       await discard(stored)
       throw error
     } finally {
+      release()
       await Promise.all(temps.map((path) => rm(path, { force: true })))
     }
   }

@@ -73,4 +73,14 @@ describe('UPLOAD_QUOTA_MB', () => {
     const other = await registerUser(t.app)
     expect((await upload(t.app, other.token, { bytes: pdfOf(1000), filename: 'mine.pdf' })).statusCode).toBe(201)
   })
+
+  it('counts parallel uploads together: they cannot pass the quota between them', async () => {
+    const user = await registerUser(t.app)
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      upload(t.app, user.token, { bytes: pdfOf(700 * 1024), filename: `p${i}.pdf` })))
+    const codes = results.map((r) => r.statusCode)
+    expect(codes.filter((c) => c === 201)).toHaveLength(2) // 2 × 700 KiB fit in 2 MiB, a third does not
+    expect(codes.filter((c) => c === 413)).toHaveLength(4)
+    expect(t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
+  })
 })
