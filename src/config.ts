@@ -43,6 +43,7 @@ const schema = z.object({
   // Decimals allowed, so tests can use a fraction of a second.
   HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   REGISTRATIONS_PER_HOUR: int(0, 1_000_000).default(20),
+  ROOMS_PER_HOUR: int(0, 1_000_000).default(10),
   BCRYPT_COST: int(4, 15).default(12),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
@@ -60,6 +61,7 @@ const wanted: Record<string, string> = {
   MAX_SOCKET_BUFFER_BYTES: 'a whole number of bytes from 16384 to 1073741824',
   HEARTBEAT_SECONDS: 'a number of seconds from 0.1 to 3600',
   REGISTRATIONS_PER_HOUR: 'a whole number, 0 for no limit',
+  ROOMS_PER_HOUR: 'a whole number, 0 for no limit',
   BCRYPT_COST: 'a whole number from 4 to 15',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent'
 }
@@ -98,6 +100,8 @@ export interface Config {
   /** WebSocket ping interval; a socket that has not answered by the next ping is dropped. */
   readonly heartbeatMs: number
   readonly registrationsPerHour: number
+  /** Rooms one user may create per hour; 0 = no limit. */
+  readonly roomsPerHour: number
   readonly bcryptCost: number
   readonly logLevel: string
   /** Warnings to log once the logger exists (e.g. a short SECRET_KEY). */
@@ -177,6 +181,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     maxSocketBufferBytes: s.MAX_SOCKET_BUFFER_BYTES,
     heartbeatMs: Math.round(s.HEARTBEAT_SECONDS * 1000),
     registrationsPerHour: s.REGISTRATIONS_PER_HOUR,
+    roomsPerHour: s.ROOMS_PER_HOUR,
     bcryptCost: s.BCRYPT_COST,
     logLevel: s.LOG_LEVEL,
     warnings: Object.freeze(warnings)

@@ -1,12 +1,15 @@
 // GET/POST /api/rooms and GET /api/rooms/:roomId.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, RoomParams, RoomSchema } from '../schemas.js'
 import { CreateRoomBody, RoomWithReadState } from './schemas.js'
 
+const perUser = (request: FastifyRequest): string => `user:${request.user.id}`
+
 const roomRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { storage } = app
+  const { storage, config } = app
   app.addHook('onRequest', app.authenticate)
 
   app.get('/api/rooms', {
@@ -21,6 +24,12 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/api/rooms', {
+    // Per user, after authentication: every new room reaches every connected user.
+    config: {
+      rateLimit: config.roomsPerHour > 0
+        ? { max: config.roomsPerHour, timeWindow: '1 hour', hook: 'preHandler', keyGenerator: perUser }
+        : false
+    },
     schema: { tags: ['rooms'], summary: 'Create a room (announced to every socket)', body: CreateRoomBody, response: { 201: z.object({ room: RoomSchema }), 400: ErrorResponse, 409: ErrorResponse, ...authErrors } }
   }, async (request, reply) => {
     const room = storage.rooms.create(request.body.name, request.body.topic, request.user.id)

@@ -66,6 +66,21 @@ describe('rooms', () => {
     expect(res.json().error.code).toBe(res.statusCode === 404 ? 'room_not_found' : 'validation_failed')
   })
 
+  it('ROOMS_PER_HOUR: a user who creates too many rooms gets 429; others still can', async () => {
+    const limited = await buildTestApp({ ROOMS_PER_HOUR: '2' })
+    const [a, b] = [await registerUser(limited.app), await registerUser(limited.app)]
+    const make = (token: string, name: string) =>
+      limited.app.inject({ method: 'POST', url: '/api/rooms', payload: { name }, headers: bearer(token) })
+    expect((await make(a.token, 'a1')).statusCode).toBe(201)
+    expect((await make(a.token, 'a2')).statusCode).toBe(201)
+    const third = await make(a.token, 'a3')
+    expect(third.statusCode).toBe(429)
+    expect(third.json().error.code).toBe('rate_limited')
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0)
+    expect((await make(b.token, 'b1')).statusCode).toBe(201)
+    await limited.close()
+  })
+
   it('needs a token', async () => {
     expect((await t.app.inject({ url: '/api/rooms' })).statusCode).toBe(401)
     expect((await t.app.inject({ method: 'POST', url: '/api/rooms', payload: { name: 'x' } })).statusCode).toBe(401)
