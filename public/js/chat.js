@@ -30,6 +30,8 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** @type {Promise<void> | null} */
   let roomsLoading = null
   let stopped = false
+  /** @type {Map<number, number>} Reads made while the socket was down (roomId → newest id seen): sent on the next ready. */
+  const unsentReads = new Map()
   const messageHistory = createHistory({ store, api, meId: me.id, settle: outbox.settle, isJoined: (id) => joined.has(id) })
   const { merge } = messageHistory
 
@@ -43,15 +45,31 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     if (!rs.messages) messageHistory.loadLatest(roomId).catch(report)
   }
 
-  /** The user sees the newest messages of a room: tell the server, clear the badge. @param {number} roomId */
+  /**
+   * The user sees the newest messages of a room: clear the badge, tell the server (at once, or
+   * when the socket is ready again: else the server's count brings the badge back).
+   * @param {number} roomId
+   */
   function markRead (roomId) {
     const rs = state.rooms.get(roomId)
     if (!rs?.messages) return
-    const newest = store.newestId(rs)
-    if (newest > rs.lastReadId && socket.send({ type: 'read', roomId, messageId: newest })) rs.lastReadId = newest
+    sendRead(rs, store.newestId(rs))
     if (rs.unread !== 0) {
       rs.unread = 0
       store.emit('rooms')
+    }
+  }
+
+  /** @param {RoomState} rs @param {number} messageId */
+  function sendRead (rs, messageId) {
+    const roomId = rs.room.id
+    if (messageId <= rs.lastReadId) {
+      unsentReads.delete(roomId)
+    } else if (socket.send({ type: 'read', roomId, messageId })) {
+      rs.lastReadId = messageId
+      unsentReads.delete(roomId)
+    } else {
+      unsentReads.set(roomId, messageId)
     }
   }
 
@@ -74,6 +92,12 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   async function onReady () {
     const reconnect = connectedBefore
     connectedBefore = true
+    // Before the rooms are fetched again, so their unread counts already include these reads.
+    for (const [roomId, messageId] of unsentReads) {
+      const rs = state.rooms.get(roomId)
+      if (rs) sendRead(rs, messageId)
+      else unsentReads.delete(roomId)
+    }
     if (!roomsLoaded) {
       await loadRooms() // still loading, or the first attempt failed (server down at page load)
     } else if (reconnect) {

@@ -45,22 +45,24 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     rs.hasOlder = page.hasMore
     merge(rs, page.messages)
     store.emit('messages', roomId)
-    // A message sent between this page and our join would be in neither: ask once more.
-    if (thenCatchUp && isJoined(roomId) && rs.messages.size > 0) await catchUp(roomId)
+    // Live frames that came while this page was on its way were dropped (no timeline yet), and a
+    // message sent between this page and our join would be in neither: ask once more, also when
+    // the page was empty (after=0 then means "from the first message").
+    if (thenCatchUp && isJoined(roomId)) await catchUp(roomId)
   }
 
   /** Everything after the newest message we hold. @param {number} roomId */
   async function catchUp (roomId) {
     const rs = state.rooms.get(roomId)
     if (!rs?.messages) return
-    if (rs.messages.size === 0) {
-      // Nothing to page after (the API wants a positive cursor): take the newest page again.
-      await loadLatest(roomId, false)
-      return
-    }
+    // The cursor is where we were when catch-up began (0 = nothing held: from the first message),
+    // moved on only by the pages. Live frames keep merging into the same map meanwhile; taking
+    // the newest id held after each page would jump over the rest of the gap.
+    let cursor = store.newestId(rs)
     for (let pages = 0; pages < CATCH_UP_MAX_PAGES; pages++) {
-      const page = await api.messages(roomId, { after: store.newestId(rs), limit: CATCH_UP_PAGE })
+      const page = await api.messages(roomId, { after: cursor, limit: CATCH_UP_PAGE })
       merge(rs, page.messages)
+      cursor = page.messages.at(-1)?.id ?? cursor
       if (!page.hasMore) {
         store.emit('messages', roomId) // also re-checks "read" once we are back
         return

@@ -1,0 +1,165 @@
+// Client unit tests: the real browser modules (store, history, chat) against a fake REST API and
+// a fake socket, so the races behind three reviewed bugs can be replayed deterministically.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createStore } from '../../public/js/store.js'
+import { createHistory } from '../../public/js/history.js'
+import { createChat } from '../../public/js/chat.js'
+import type { Frame, Message, Page, PageQuery, Room, User } from '../../public/js/types.js'
+
+const ME: User = { id: 1, username: 'me', createdAt: '2024-01-01T00:00:00.000Z' }
+const BOB = { id: 2, username: 'bob' }
+const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z' }
+
+const message = (id: number, roomId = ROOM.id): Message => ({
+  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString()
+})
+
+/** Pages of one room the way the server answers GET /api/rooms/:id/messages (oldest first). */
+function page (all: Message[], { before, after, limit = 50 }: PageQuery): Page {
+  if (after !== undefined) {
+    const rest = all.filter((m) => m.id > after)
+    return { messages: rest.slice(0, limit), hasMore: rest.length > limit }
+  }
+  const older = all.filter((m) => before === undefined || m.id < before)
+  return { messages: older.slice(-limit), hasMore: older.length > limit }
+}
+
+const ids = (map: Map<number, Message> | null) => [...(map?.keys() ?? [])].sort((a, b) => a - b)
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+/** Let every pending promise of the fakes (which answer at once) run to the end. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe('history catch-up', () => {
+  it('a live message arriving mid-catch-up does not move the cursor past the rest of the gap', async () => {
+    const store = createStore()
+    store.state.me = ME
+    const rs = store.upsertRoom(ROOM)
+    // The server holds 1..260; the client held 1..100 when the connection dropped.
+    const server = range(1, 260).map((id) => message(id))
+    rs.messages = new Map(server.slice(0, 100).map((m) => [m.id, m]))
+    const asked: PageQuery[] = []
+    const history = createHistory({
+      store,
+      meId: ME.id,
+      settle: () => {},
+      isJoined: () => true,
+      api: {
+        async messages (_roomId, query = {}) {
+          asked.push(query)
+          const answer = page(server, query)
+          // While the first catch-up page is in flight, 261 arrives live over the socket.
+          if (query.after === 100) {
+            server.push(message(261))
+            history.merge(rs, [message(261)])
+          }
+          return answer
+        }
+      }
+    })
+
+    await history.refresh(ROOM.id)
+
+    expect(ids(rs.messages)).toEqual(range(1, 261))
+    expect(asked.map((q) => q.after)).toEqual([100, 200]) // pages 101-200, then 201-261 and done
+  })
+
+  it('a message posted into an empty room while its first page loads is shown', async () => {
+    const store = createStore()
+    store.state.me = ME
+    const rs = store.upsertRoom(ROOM)
+    const server: Message[] = []
+    const history = createHistory({
+      store,
+      meId: ME.id,
+      settle: () => {},
+      isJoined: () => true,
+      api: {
+        async messages (_roomId, query = {}) {
+          const answer = page(server, query)
+          if (query.after === undefined && query.before === undefined && server.length === 0) {
+            // Someone posts while the (empty) first page is on its way: the live frame comes
+            // before the page, when the room has no timeline to merge it into yet.
+            server.push(message(7))
+            history.merge(rs, [message(7)])
+          }
+          return answer
+        }
+      }
+    })
+
+    await history.loadLatest(ROOM.id)
+
+    expect(ids(rs.messages)).toEqual([7])
+  })
+})
+
+describe('chat.markRead', () => {
+  beforeEach(() => {
+    const items = new Map<string, string>()
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => items.get(key) ?? null,
+      setItem: (key: string, value: string) => { items.set(key, value) },
+      removeItem: (key: string) => { items.delete(key) }
+    })
+  })
+  afterEach(() => { vi.unstubAllGlobals() })
+
+  it('a read made while the socket is down reaches the server once it is back, and the badge stays cleared', async () => {
+    const server = range(1, 3).map((id) => message(id))
+    let serverReadId = 0 // the server's read marker for ME in ROOM
+    let open = false
+    const sent: Frame[] = []
+    const notices: string[] = []
+    const store = createStore()
+    const chat = createChat({
+      store,
+      session: { token: 't', expiresAt: '2999-01-01T00:00:00.000Z', user: ME },
+      onLiveMessage: () => {},
+      onNotice: (text) => { notices.push(text) },
+      api: {
+        async rooms () {
+          const unreadCount = server.filter((m) => m.author.id !== ME.id && m.id > serverReadId).length
+          return [{ ...ROOM, unreadCount, lastReadId: serverReadId }]
+        },
+        async messages (_roomId, query = {}) { return page(server, query) }
+      },
+      socket: {
+        start () {},
+        stop () {},
+        send (frame) {
+          if (!open) return false
+          sent.push(frame)
+          if (frame.type === 'read' && typeof frame.messageId === 'number') serverReadId = Math.max(serverReadId, frame.messageId)
+          return true
+        }
+      }
+    })
+    const ready = async () => {
+      open = true
+      chat.onFrame({ type: 'ready', user: ME })
+      await settled()
+      chat.onFrame({ type: 'joined', roomId: ROOM.id, online: [] })
+      await settled()
+    }
+
+    await chat.start()
+    await ready()
+    const rs = store.state.rooms.get(ROOM.id)
+    expect(ids(rs?.messages ?? null)).toEqual([1, 2, 3])
+    expect(rs?.unread).toBe(3)
+
+    // The connection drops; the user then scrolls to the newest message.
+    open = false
+    chat.onDisconnected()
+    chat.markRead(ROOM.id)
+    expect(rs?.unread).toBe(0) // they have seen them: no badge
+    expect(serverReadId).toBe(0) // but nothing could be sent
+
+    await ready() // reconnect: the rooms (and their unread counts) are fetched again
+
+    expect(sent).toContainEqual({ type: 'read', roomId: ROOM.id, messageId: 3 })
+    expect(serverReadId).toBe(3)
+    expect(rs?.unread).toBe(0)
+    expect(notices).toEqual([])
+  })
+})

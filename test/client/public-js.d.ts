@@ -1,0 +1,76 @@
+// The root tsconfig does not check JavaScript (no allowJs), so the browser modules the client unit
+// tests import have no types here. These declarations cover only what the tests use and mirror
+// the JSDoc in public/js/ (which `tsc -p public/tsconfig.json` checks against the real code).
+
+declare module '*/public/js/types.js' {
+  export interface Author { id: number, username: string }
+  export interface User { id: number, username: string, createdAt: string }
+  export interface Room {
+    id: number, name: string, topic: string, createdBy: Author | null, createdAt: string,
+    unreadCount?: number, lastReadId?: number | null
+  }
+  export interface Message {
+    id: number, roomId: number, author: Author, body: string, attachment: null,
+    clientId: string | null, createdAt: string
+  }
+  export interface RoomState {
+    room: Room
+    unread: number
+    lastReadId: number
+    messages: Map<number, Message> | null
+    hasOlder: boolean
+    loadingOlder: boolean
+    online: Map<number, Author>
+    typing: Map<number, { user: Author, until: number }>
+  }
+  export type Page = { messages: Message[], hasMore: boolean }
+  export type PageQuery = { before?: number, after?: number, limit?: number }
+  export type Frame = Record<string, unknown> & { type: string }
+}
+
+declare module '*/public/js/store.js' {
+  import type { RoomState, Room, User } from '*/public/js/types.js'
+  export interface Store {
+    state: { me: User | null, rooms: Map<number, RoomState>, currentRoomId: number | null }
+    upsertRoom (room: Room): RoomState
+    newestId (rs: RoomState): number
+    emit (topic: string, detail?: number): void
+  }
+  export function createStore (): Store
+}
+
+declare module '*/public/js/history.js' {
+  import type { Message, Page, PageQuery, RoomState } from '*/public/js/types.js'
+  import type { Store } from '*/public/js/store.js'
+  export interface History {
+    merge (rs: RoomState, messages: Message[]): Message[]
+    loadLatest (roomId: number, thenCatchUp?: boolean): Promise<void>
+    refresh (roomId: number): Promise<void>
+  }
+  export function createHistory (deps: {
+    store: Store
+    api: { messages (roomId: number, page?: PageQuery): Promise<Page> }
+    meId: number
+    settle: (clientId: string) => void
+    isJoined: (roomId: number) => boolean
+  }): History
+}
+
+declare module '*/public/js/chat.js' {
+  import type { Frame, Message, Page, PageQuery, Room, RoomState, User } from '*/public/js/types.js'
+  import type { Store } from '*/public/js/store.js'
+  export interface Chat {
+    start (): Promise<void>
+    onFrame (frame: Frame): void
+    onDisconnected (): void
+    markRead (roomId: number): void
+  }
+  export function createChat (deps: {
+    store: Store
+    api: { rooms (): Promise<Room[]>, messages (roomId: number, page?: PageQuery): Promise<Page> }
+    socket: { start (): void, stop (): void, send (frame: Frame): boolean }
+    session: { token: string, expiresAt: string, user: User }
+    onLiveMessage: (message: Message, rs: RoomState) => void
+    onNotice: (text: string) => void
+  }): Chat
+}
