@@ -4,9 +4,10 @@ import { IdText, MessageSchema } from '../schemas.js'
 const MAX_BODY = 4000
 
 /** 1–4000 characters once trailing white space is trimmed; characters are code points, so 👋 is one. */
-export const MessageBody = z.string().max(MAX_BODY * 2, `must be at most ${MAX_BODY} characters`)
+export const MessageBody = z.string()
   .transform((body) => body.trimEnd())
-  .refine((body) => [...body].length <= MAX_BODY, `must be at most ${MAX_BODY} characters`)
+  // UTF-16 length first: at most 2 units a character, so a huge string is refused without spreading it.
+  .refine((body) => body.length <= MAX_BODY * 2 && [...body].length <= MAX_BODY, `must be at most ${MAX_BODY} characters`)
   .refine((body) => !body.includes('\u0000'), 'must not hold NUL characters')
 
 export const ClientId = z.string().min(1).max(64)

@@ -62,6 +62,12 @@ describe('POST /api/rooms/:roomId/messages', () => {
     expect(res.json().error.code).toBe('validation_failed')
   })
 
+  it('measures the body after trimming trailing white space', async () => {
+    const res = await send({ body: 'x'.repeat(3000) + ' '.repeat(5001) })
+    expect(res.statusCode).toBe(201)
+    expect(res.json().message.body).toHaveLength(3000)
+  })
+
   it('counts characters, not UTF-16 units: 4000 emoji fit', async () => {
     expect((await send({ body: '😀'.repeat(4000) })).statusCode).toBe(201)
   })
