@@ -21,7 +21,9 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { config } = app
   const storage = openStorage(config.databasePath, new FernetRing(config.encryptionKeys))
+  // Revoked token ids are needed only until the token would have expired anyway.
   storage.tokens.purgeExpired()
+  const purge = setInterval(() => storage.tokens.purgeExpired(), 60 * 60 * 1000).unref()
   const events = new ChatEvents()
   const sendLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   const messageService = createMessageService({ storage, events, limiter: sendLimiter })
@@ -32,6 +34,7 @@ export default fp(async (app) => {
   app.decorate('messageService', messageService)
 
   app.addHook('onClose', async () => {
+    clearInterval(purge)
     messageService.flush()
     storage.close()
   })

@@ -27,6 +27,7 @@ export function createMediaRepo (db: Db, ring: FernetRing) {
   const link = db.prepare<[number, string]>('UPDATE media SET message_id = ? WHERE name = ?')
   const remove = db.prepare<[string]>('DELETE FROM media WHERE name = ?')
   const usage = db.prepare<[number], number>('SELECT COALESCE(SUM(size), 0) FROM media WHERE uploader_id = ?').pluck()
+  const exists = db.prepare<[string], number>('SELECT 1 FROM media WHERE name = ?').pluck()
 
   return {
     add (records: readonly MediaRecord[]): void {
@@ -47,6 +48,7 @@ export function createMediaRepo (db: Db, ring: FernetRing) {
     remove (names: readonly string[]): void {
       db.transaction(() => { for (const name of names) remove.run(name) })()
     },
+    exists: (name: string): boolean => exists.get(name) !== undefined,
     /** Bytes stored for this user so far (for the upload quota). */
     usage: (uploaderId: number): number => usage.get(uploaderId) ?? 0
   }

@@ -15,7 +15,7 @@ import type { Attachment, MediaRecord } from '../storage/index.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
 import { processImage } from './images.js'
-import { cleanFileName, storedName, TEMP_PREFIX, tempName } from './names.js'
+import { cleanFileName, STORED_NAME, storedName, TEMP_PREFIX, tempName } from './names.js'
 import { multipartLimits, receiveUpload, tooLarge } from './receive.js'
 import serveMedia from './serve.js'
 
@@ -28,9 +28,11 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
   const dir = config.mediaDir
   mkdirSync(dir, { recursive: true })
-  // Uploads cut short by a crash or a restart.
+  // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
+  // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {
-    if (entry.startsWith(TEMP_PREFIX)) await rm(join(dir, entry), { force: true })
+    const orphan = entry.startsWith(TEMP_PREFIX) || (STORED_NAME.test(entry) && !storage.media.exists(entry))
+    if (orphan) await rm(join(dir, entry), { force: true })
   }
 
   await app.register(fastifyMultipart, { limits: multipartLimits(config.maxUploadBytes) })
