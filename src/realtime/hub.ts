@@ -152,12 +152,6 @@ export class Hub {
     if (this.#write(client, JSON.stringify(frame))) this.drop(client, CloseCode.tryAgainLater, 'too slow to keep up')
   }
 
-  /** Serialises once and sends to every open socket in the room (except one user's sockets). */
-  broadcast (roomId: number, frame: ServerFrame, exceptUserId?: number): void {
-    const room = this.#rooms.get(roomId)
-    if (room !== undefined) this.#broadcast(room, frame, exceptUserId)
-  }
-
   /** Serialises once and sends to every open socket (a new room). */
   broadcastAll (frame: ServerFrame): void {
     this.#fanOut(this.#clients.values(), JSON.stringify(frame))

@@ -1,5 +1,7 @@
 // The storage module: the only code that knows SQL. Routes and the hub see this typed interface,
-// so another backend (PostgreSQL) can stand in without touching them.
+// so another backend (PostgreSQL) can stand in without them seeing SQL. The interface is
+// synchronous (better-sqlite3); an asynchronous backend would turn its methods into promises and
+// its callers would await them.
 import type { FernetRing } from '../crypto/fernet.js'
 import { openDatabase, type Db } from './database.js'
 import { createMediaRepo } from './media.js'

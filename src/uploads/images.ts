@@ -22,13 +22,15 @@ const unreadable = () => errors.unsupportedMediaType('The image could not be rea
 let running = 0
 const waiting: Array<() => void> = []
 async function gated<T> (work: () => Promise<T>): Promise<T> {
+  // A finishing image hands its slot straight to the next waiter, so nobody can slip in between.
   if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
+  else running++
   try {
     return await work()
   } finally {
-    running--
-    waiting.shift()?.()
+    const next = waiting.shift()
+    if (next !== undefined) next()
+    else running--
   }
 }
 
