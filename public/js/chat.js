@@ -33,7 +33,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** @type {Map<number, number>} Reads made while the socket was down (roomId → newest id seen): sent on the next ready. */
   const unsentReads = new Map()
   const messageHistory = createHistory({ store, api, meId: me.id, settle: outbox.settle, isJoined: (id) => joined.has(id) })
-  const { merge } = messageHistory
+  const { merge, mergeLive } = messageHistory
 
   /** @param {number} roomId */
   function selectRoom (roomId) {
@@ -53,7 +53,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   function markRead (roomId) {
     const rs = state.rooms.get(roomId)
     if (!rs?.messages) return
-    sendRead(rs, store.newestId(rs))
+    // Read up to where the room is known to be complete: a message held past a gap (an upload
+    // that finished while offline) must not mark the gap read before it is shown.
+    sendRead(rs, rs.syncedId)
     if (rs.unread !== 0) {
       rs.unread = 0
       store.emit('rooms')
@@ -102,7 +104,11 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       await loadRooms() // still loading, or the first attempt failed (server down at page load)
     } else if (reconnect) {
       // Rooms out of view may have missed anything: reload them when next opened.
-      for (const [id, rs] of state.rooms) if (id !== state.currentRoomId) rs.messages = null
+      for (const [id, rs] of state.rooms) {
+        if (id === state.currentRoomId) continue
+        rs.messages = null
+        rs.syncedId = 0
+      }
       await refreshRooms()
     }
     for (const id of state.rooms.keys()) join(id) // every room, so unread badges stay live
@@ -161,7 +167,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     const rs = state.rooms.get(message?.roomId)
     if (!rs) return
     const ownMessage = message.author.id === me.id
-    const isNew = rs.messages ? merge(rs, [message]).length > 0 : message.id > rs.lastReadId
+    const isNew = rs.messages ? mergeLive(rs, message).length > 0 : message.id > rs.lastReadId
     if (rs.typing.delete(message.author.id)) store.emit('people', rs.room.id)
     if (!isNew) return
     if (!ownMessage) {
@@ -172,7 +178,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     store.emit('messages', rs.room.id)
   }
 
-  /** @param {string} clientId @param {Message} message */
+  /** Shown, but no proof of sync: our own `message` frame comes before the ack anyway. @param {string} clientId @param {Message} message */
   function onAck (clientId, message) {
     outbox.settle(clientId)
     const rs = state.rooms.get(message?.roomId)
@@ -223,6 +229,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** Called when the socket drops: presence and typing are unknown until we join again. */
   function onDisconnected () {
     joined.clear()
+    messageHistory.disconnected() // live frames prove nothing until each room has caught up again
     for (const rs of state.rooms.values()) {
       rs.online.clear()
       rs.typing.clear()
@@ -262,7 +269,12 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     socket.send({ type: 'typing', roomId, isTyping })
   }
 
-  /** An upload finished: its message is in the response (the broadcast may come before or after). @param {Message} message */
+  /**
+   * An upload finished: its message is in the response (the broadcast may come before or after).
+   * Shown at once, but it does not move the room's `syncedId`: the socket may have been down, and
+   * what others posted before it is then fetched by the next catch-up.
+   * @param {Message} message
+   */
   function addOwnMessage (message) {
     const rs = state.rooms.get(message.roomId)
     if (rs && merge(rs, [message]).length > 0) store.emit('messages', message.roomId)

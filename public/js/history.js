@@ -1,6 +1,13 @@
 // Message history over REST: the newest page on entering a room, older pages on scroll-up
 // (before=), and catch-up after a reconnect (after=, paged until hasMore is false).
 // Messages are merged by id, so a page that overlaps live frames never shows anything twice.
+//
+// Holding a message is not the same as having everything before it: an upload that finishes over
+// REST while the socket is down puts a newer message into the room than the client is in sync
+// with. So each room keeps `syncedId`, the newest id up to which the client is known to hold every
+// message, and catch-up pages forward from there (never from the newest id held). It moves on only
+// with history pages (the newest page, catch-up pages) and with live frames that come while the
+// room is joined and caught up (the server sends a joined room's messages in order).
 
 /** @typedef {import('./types.js').Message} Message */
 /** @typedef {import('./types.js').RoomState} RoomState */
@@ -18,6 +25,10 @@ const CATCH_UP_MAX_PAGES = 20 // beyond ~2000 missed messages, just show the new
  */
 export function createHistory ({ store, api, meId, settle, isJoined }) {
   const { state } = store
+  /** @type {Set<number>} Rooms caught up on the current connection: their live frames move `syncedId` on. */
+  const caughtUp = new Set()
+  /** @type {Map<number, number>} roomId → number of the newest catch-up started: only that one may mark the room caught up. */
+  const catchUpRuns = new Map()
 
   /**
    * Merge messages into a loaded room.
@@ -36,12 +47,36 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     return fresh
   }
 
+  /**
+   * A live `message` frame. It shows like any other message; only when the room is joined and
+   * caught up does it also prove that nothing before it is missing.
+   * @param {RoomState} rs
+   * @param {Message} message
+   * @returns {Message[]} the ones not seen before
+   */
+  function mergeLive (rs, message) {
+    const fresh = merge(rs, [message])
+    if (rs.messages && caughtUp.has(rs.room.id) && isJoined(rs.room.id)) rs.syncedId = Math.max(rs.syncedId, message.id)
+    return fresh
+  }
+
+  /** The socket dropped: no room is caught up until its next catch-up ends. */
+  function disconnected () {
+    caughtUp.clear()
+  }
+
+  /** @param {Message[]} messages @param {number} fallback */
+  const newestOf = (messages, fallback) => messages.reduce((max, m) => Math.max(max, m.id), fallback)
+
   /** @param {number} roomId @param {boolean} [thenCatchUp] */
   async function loadLatest (roomId, thenCatchUp = true) {
     const rs = state.rooms.get(roomId)
     if (!rs) return
+    caughtUp.delete(roomId)
     const page = await api.messages(roomId, { limit: PAGE })
+    caughtUp.delete(roomId) // a catch-up on the old timeline may have ended meanwhile
     rs.messages = new Map()
+    rs.syncedId = newestOf(page.messages, 0) // the newest page: nothing after it was missing then
     rs.hasOlder = page.hasMore
     merge(rs, page.messages)
     store.emit('messages', roomId)
@@ -51,19 +86,28 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     if (thenCatchUp && isJoined(roomId)) await catchUp(roomId)
   }
 
-  /** Everything after the newest message we hold. @param {number} roomId */
+  /** Everything after the newest message we are known to be in sync with. @param {number} roomId */
   async function catchUp (roomId) {
     const rs = state.rooms.get(roomId)
-    if (!rs?.messages) return
-    // The cursor is where we were when catch-up began (0 = nothing held: from the first message),
-    // moved on only by the pages. Live frames keep merging into the same map meanwhile; taking
-    // the newest id held after each page would jump over the rest of the gap.
-    let cursor = store.newestId(rs)
+    const timeline = rs?.messages
+    if (!rs || !timeline) return
+    const run = (catchUpRuns.get(roomId) ?? 0) + 1
+    catchUpRuns.set(roomId, run)
+    caughtUp.delete(roomId) // live frames until the last page show, but prove nothing
+    // The cursor starts at `syncedId` (0 = from the first message), not at the newest id held:
+    // messages merged meanwhile (live frames during this catch-up, an upload's REST response
+    // while the socket was down) may be newer than a gap. Only the pages move it on.
+    let cursor = rs.syncedId
     for (let pages = 0; pages < CATCH_UP_MAX_PAGES; pages++) {
       const page = await api.messages(roomId, { after: cursor, limit: CATCH_UP_PAGE })
+      if (rs.messages !== timeline) return // the room was reloaded or went stale meanwhile
       merge(rs, page.messages)
-      cursor = page.messages.at(-1)?.id ?? cursor
+      cursor = newestOf(page.messages, cursor)
+      rs.syncedId = Math.max(rs.syncedId, cursor)
       if (!page.hasMore) {
+        // In sync now, if still joined on the connection this catch-up ran for (a newer catch-up,
+        // or a drop in between, leaves that to the next one).
+        if (catchUpRuns.get(roomId) === run && isJoined(roomId)) caughtUp.add(roomId)
         store.emit('messages', roomId) // also re-checks "read" once we are back
         return
       }
@@ -93,5 +137,5 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     }
   }
 
-  return { merge, loadLatest, refresh, loadOlder }
+  return { merge, mergeLive, disconnected, loadLatest, refresh, loadOlder }
 }

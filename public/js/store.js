@@ -56,6 +56,7 @@ export function createStore () {
       unread: room.unreadCount ?? 0,
       lastReadId: room.lastReadId ?? 0,
       messages: null,
+      syncedId: 0,
       hasOlder: false,
       loadingOlder: false,
       online: new Map(),
@@ -100,7 +101,11 @@ export function createStore () {
     return items
   }
 
-  /** @param {RoomState} rs */
+  /**
+   * The newest message held (what the user can have seen). Not where catch-up starts: a message
+   * can be held without everything before it (see `syncedId` in history.js).
+   * @param {RoomState} rs
+   */
   function newestId (rs) {
     let max = 0
     for (const id of rs.messages?.keys() ?? []) if (id > max) max = id

@@ -26,11 +26,14 @@
 /**
  * Everything the client knows about one room.
  * `messages` is null until the room's history has been loaded (or after it went stale).
+ * `syncedId`: every message up to this id is in `messages` (0 = none known); catch-up after a
+ * reconnect pages forward from it. It can be behind the newest id held (an upload's REST response).
  * @typedef {{
  *   room: Room,
  *   unread: number,
  *   lastReadId: number,
  *   messages: Map<number, Message> | null,
+ *   syncedId: number,
  *   hasOlder: boolean,
  *   loadingOlder: boolean,
  *   online: Map<number, Author>,

@@ -37,6 +37,7 @@ describe('history catch-up', () => {
     // The server holds 1..260; the client held 1..100 when the connection dropped.
     const server = range(1, 260).map((id) => message(id))
     rs.messages = new Map(server.slice(0, 100).map((m) => [m.id, m]))
+    rs.syncedId = 100
     const asked: PageQuery[] = []
     const history = createHistory({
       store,
@@ -93,7 +94,7 @@ describe('history catch-up', () => {
   })
 })
 
-describe('chat.markRead', () => {
+function stubLocalStorage () {
   beforeEach(() => {
     const items = new Map<string, string>()
     vi.stubGlobal('localStorage', {
@@ -103,6 +104,72 @@ describe('chat.markRead', () => {
     })
   })
   afterEach(() => { vi.unstubAllGlobals() })
+}
+
+describe('chat catch-up after a reconnect', () => {
+  stubLocalStorage()
+
+  it('an upload that finishes over REST while the socket is down does not make catch-up skip what others posted', async () => {
+    const server = range(1, 50).map((id) => message(id))
+    let open = false
+    const asked: PageQuery[] = []
+    const notices: string[] = []
+    const store = createStore()
+    const chat = createChat({
+      store,
+      session: { token: 't', expiresAt: '2999-01-01T00:00:00.000Z', user: ME },
+      onLiveMessage: () => {},
+      onNotice: (text) => { notices.push(text) },
+      api: {
+        async rooms () { return [{ ...ROOM, unreadCount: 0, lastReadId: 0 }] },
+        async messages (_roomId, query = {}) {
+          asked.push(query)
+          return page(server, query)
+        }
+      },
+      socket: { start () {}, stop () {}, send () { return open } }
+    })
+    const ready = async () => {
+      open = true
+      chat.onFrame({ type: 'ready', user: ME })
+      await settled()
+      chat.onFrame({ type: 'joined', roomId: ROOM.id, online: [] })
+      await settled()
+    }
+    /** Someone else posts: stored on the server, and sent live to us when we are connected. */
+    const post = (id: number) => {
+      const m = message(id)
+      server.push(m)
+      if (open) chat.onFrame({ type: 'message', message: m })
+    }
+
+    await chat.start()
+    await ready()
+    const rs = store.state.rooms.get(ROOM.id)
+    for (const id of range(51, 100)) post(id) // live, joined and caught up: in sync up to 100
+    expect(ids(rs?.messages ?? null)).toEqual(range(1, 100))
+
+    // The connection drops; others post 101..150 meanwhile, then our upload (151) finishes over REST.
+    open = false
+    chat.onDisconnected()
+    for (const id of range(101, 150)) post(id)
+    const upload: Message = { ...message(151), author: { id: ME.id, username: ME.username } }
+    server.push(upload)
+    chat.addOwnMessage(upload)
+    expect(ids(rs?.messages ?? null)).toEqual([...range(1, 100), 151]) // shown at once
+
+    asked.length = 0
+    await ready() // reconnect: catch-up
+
+    expect(ids(rs?.messages ?? null)).toEqual(range(1, 151))
+    expect(asked.map((q) => q.after)).toEqual([100]) // from where we were in sync, not from 151
+    expect(rs?.syncedId).toBe(151)
+    expect(notices).toEqual([])
+  })
+})
+
+describe('chat.markRead', () => {
+  stubLocalStorage()
 
   it('a read made while the socket is down reaches the server once it is back, and the badge stays cleared', async () => {
     const server = range(1, 3).map((id) => message(id))

@@ -18,6 +18,7 @@ declare module '*/public/js/types.js' {
     unread: number
     lastReadId: number
     messages: Map<number, Message> | null
+    syncedId: number
     hasOlder: boolean
     loadingOlder: boolean
     online: Map<number, Author>
@@ -44,6 +45,8 @@ declare module '*/public/js/history.js' {
   import type { Store } from '*/public/js/store.js'
   export interface History {
     merge (rs: RoomState, messages: Message[]): Message[]
+    mergeLive (rs: RoomState, message: Message): Message[]
+    disconnected (): void
     loadLatest (roomId: number, thenCatchUp?: boolean): Promise<void>
     refresh (roomId: number): Promise<void>
   }
@@ -64,6 +67,7 @@ declare module '*/public/js/chat.js' {
     onFrame (frame: Frame): void
     onDisconnected (): void
     markRead (roomId: number): void
+    addOwnMessage (message: Message): void
   }
   export function createChat (deps: {
     store: Store
