@@ -292,8 +292,14 @@ export class Hub {
   #write (client: Client, data: string): boolean {
     const { socket } = client
     if (socket.readyState !== OPEN) return false
-    this.#cork(socket)
+    const raw = this.#cork(socket)
     socket.send(data)
+    // A big burst goes out in 64 KiB writes as it grows instead of all at the end of the turn:
+    // bytes held back by our own cork must not make a reading client look slow.
+    if (raw !== undefined && raw.writableLength > CORK_FLUSH_BYTES) {
+      raw.uncork()
+      raw.cork() // still in #corked: uncorked at the end of the turn
+    }
     return socket.bufferedAmount > this.#maxBuffer
   }
 
@@ -301,15 +307,21 @@ export class Hub {
    * Every frame written to one socket in one turn of the event loop (a group commit's messages, and
    * the acks after them) leaves in one writev instead of one syscall per frame.
    */
-  #cork (socket: HubSocket): void {
+  #cork (socket: HubSocket): Corkable | undefined {
     const raw = (socket as { _socket?: Corkable })._socket
-    if (raw === undefined || raw.writableCorked > 0) return
-    raw.cork()
-    if (this.#corked.push(raw) === 1) process.nextTick(this.#uncorkAll)
+    if (raw === undefined) return undefined
+    if (raw.writableCorked === 0) {
+      raw.cork()
+      if (this.#corked.push(raw) === 1) process.nextTick(this.#uncorkAll)
+    }
+    return raw
   }
 }
 
-interface Corkable { cork: () => void, uncork: () => void, readonly writableCorked: number }
+interface Corkable { cork: () => void, uncork: () => void, readonly writableCorked: number, readonly writableLength: number }
+
+/** Corked bytes past which a socket is flushed within the turn. */
+const CORK_FLUSH_BYTES = 64 * 1024
 
 function addTo<K> (index: Map<K, Set<Client>>, key: K, client: Client): void {
   const set = index.get(key)
