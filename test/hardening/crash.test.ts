@@ -126,15 +126,25 @@ describe('crash safety (SIGKILL mid-stream)', () => {
       const again = await Promise.all(users.map(async (u) => joinedSocket(server.url, u.token)))
       await Promise.all(users.map(async (u, i) => {
         const sock = again[i]!
-        for (const { clientId, seq } of u.sent) sock.send({ type: 'message', roomId: 1, body: `message ${seq} from ${u.name}`, clientId })
+        // Acks are counted as they come (thousands of frames: no rescans of the whole list).
         const wanted = new Set(u.sent.map((s) => s.clientId))
-        await sock.wait(() => {
-          for (const f of sock.frames) if (f.type === 'ack') wanted.delete(f.clientId as string)
-          return wanted.size === 0
-        }, 0, 20_000)
-        for (const f of sock.frames) {
-          if (f.type === 'ack' && u.acked.has(f.clientId as string)) expect(f.message.id).toBe(u.acked.get(f.clientId as string))
-        }
+        const ackedNow = new Map<string, number>()
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${u.name}: ${wanted.size} of ${u.sent.length} resends never acked`)), 30_000)
+          sock.ws.on('message', (data) => {
+            const f = JSON.parse(String(data)) as { type: string, clientId?: string, message?: { id: number } }
+            if (f.type !== 'ack') return
+            ackedNow.set(f.clientId!, f.message!.id)
+            wanted.delete(f.clientId!)
+            if (wanted.size === 0) {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          sock.ws.once('close', (code) => reject(new Error(`${u.name}: socket closed (${code}) with ${wanted.size} resends unacked`)))
+          for (const { clientId, seq } of u.sent) sock.send({ type: 'message', roomId: 1, body: `message ${seq} from ${u.name}`, clientId })
+        })
+        for (const [clientId, id] of ackedNow) if (u.acked.has(clientId)) expect(id).toBe(u.acked.get(clientId))
         sock.ws.close()
       }))
       const final = await history(server.url, users[0]!.token)
