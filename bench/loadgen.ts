@@ -255,7 +255,12 @@ function subscribe (conns: Conn[], tracker: Tracker): void {
 
 // ---- scenarios
 
-async function fanout (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record<string, unknown>> {
+/**
+ * Senders that each keep `window` messages unacknowledged (each ack releases the next send), and
+ * subscribers that count deliveries. Fan-out is window 1 ("as fast as acks allow"); durable is 32.
+ * Server CPU is per 1000 deliveries (fan-out) or per 1000 acked messages (durable).
+ */
+async function closedLoop (s: Extract<Scenario, { kind: 'fanout' | 'durable' }>, window: number, cpuPer: 'delivery' | 'ack'): Promise<Record<string, unknown>> {
   const subs = await openMany(s, s.subscribers, () => s.roomId)
   const senders = await openMany(s, s.senders, () => s.roomId)
   const tracker = new Tracker(s.subscribers)
@@ -263,14 +268,13 @@ async function fanout (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record
   let running = true
   for (const sender of senders) {
     sender.onFrame = (frame, at) => {
-      // One message in flight per sender: the next goes when the ack comes back.
       if (frame.kind === 'ack' && tracker.onAck(frame.clientId, at) && running) tracker.send(sender, s.roomId)
     }
   }
   const start = performance.now()
   tracker.windowStart = start + s.warmupMs
   tracker.windowEnd = tracker.windowStart + s.durationMs
-  for (const sender of senders) tracker.send(sender, s.roomId)
+  for (const sender of senders) for (let i = 0; i < window; i++) tracker.send(sender, s.roomId)
   await sleep(s.warmupMs)
   const cpuBefore = cpuMs(s.pid)
   await sleep(s.durationMs)
@@ -279,7 +283,7 @@ async function fanout (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record
   await tracker.drain(s.drainMs)
   const seconds = s.durationMs / 1000
   const result = {
-    serverCpuMsPer1000: (1000 * cpu) / tracker.deliveriesInWindow,
+    serverCpuMsPer1000: (1000 * cpu) / (cpuPer === 'delivery' ? tracker.deliveriesInWindow : tracker.ackedInWindow),
     deliveriesPerSec: tracker.deliveriesInWindow / seconds,
     ackedPerSec: tracker.ackedInWindow / seconds,
     ack: summarize(tracker.ackLatency),
@@ -292,6 +296,9 @@ async function fanout (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record
   await closeAll([...subs, ...senders])
   return result
 }
+
+const fanout = async (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record<string, unknown>> => closedLoop(s, 1, 'delivery')
+const durable = async (s: Extract<Scenario, { kind: 'durable' }>): Promise<Record<string, unknown>> => closedLoop(s, s.window, 'ack')
 
 interface StormStats { offered: number, ok: number, statuses: Record<string, number>, failures: number, latency: Summary, abandoned: number }
 
@@ -383,42 +390,6 @@ async function latency (s: Extract<Scenario, { kind: 'latency' }>): Promise<Reco
     storm
   }
   await closeAll([...subs, sender!])
-  return result
-}
-
-async function durable (s: Extract<Scenario, { kind: 'durable' }>): Promise<Record<string, unknown>> {
-  const subs = await openMany(s, s.subscribers, () => s.roomId)
-  const senders = await openMany(s, s.senders, () => s.roomId)
-  const tracker = new Tracker(s.subscribers)
-  subscribe(subs, tracker)
-  let running = true
-  for (const sender of senders) {
-    sender.onFrame = (frame, at) => {
-      // A window of `window` unacked messages per sender: each ack releases the next send.
-      if (frame.kind === 'ack' && tracker.onAck(frame.clientId, at) && running) tracker.send(sender, s.roomId)
-    }
-  }
-  const start = performance.now()
-  tracker.windowStart = start + s.warmupMs
-  tracker.windowEnd = tracker.windowStart + s.durationMs
-  for (const sender of senders) for (let i = 0; i < s.window; i++) tracker.send(sender, s.roomId)
-  await sleep(s.warmupMs)
-  const cpuBefore = cpuMs(s.pid)
-  await sleep(s.durationMs)
-  const cpu = cpuMs(s.pid) - cpuBefore
-  running = false
-  await tracker.drain(s.drainMs)
-  const result = {
-    serverCpuMsPer1000: (1000 * cpu) / tracker.ackedInWindow,
-    ackedPerSec: tracker.ackedInWindow / (s.durationMs / 1000),
-    ack: summarize(tracker.ackLatency),
-    delivery: summarize(tracker.deliveryLatency),
-    sent: tracker.seq,
-    acked: tracker.acked,
-    unacked: tracker.unacked(),
-    lost: tracker.lost()
-  }
-  await closeAll([...subs, ...senders])
   return result
 }
 
