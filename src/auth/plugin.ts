@@ -10,9 +10,8 @@ import { errors } from '../errors.js'
 import type { User } from '../storage/index.js'
 import { createPasswordHasher, type PasswordHasher } from './passwords.js'
 
-export interface AuthUser {
-  id: number
-  username: string
+/** The user behind a verified token (looked up once per request or socket), and the token's claims. */
+export interface AuthUser extends User {
   /** The token's id, for logout. */
   jti: string
   /** When the token expires, in seconds since the epoch. */
@@ -72,7 +71,7 @@ export default fp(async (app) => {
     }
     const user = storage.users.findById(id)
     if (user === null) throw errors.unauthorized('Your session has ended; log in again.')
-    return { id, username: user.username, jti: payload.jti, exp: payload.exp }
+    return { ...user, jti: payload.jti, exp: payload.exp }
   }
 
   app.decorate('verifyAccessToken', verifyAccessToken)

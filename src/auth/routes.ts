@@ -82,9 +82,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     onRequest: app.authenticate,
     schema: { tags: ['auth'], summary: 'Who this token belongs to', response: { 200: z.object({ user: UserSchema }), ...authErrors } }
   }, async (request) => {
-    const user = storage.users.findById(request.user.id)
-    if (user === null) throw errors.unauthorized()
-    return { user }
+    const { id, username, createdAt } = request.user // authenticate looked the user up already
+    return { user: { id, username, createdAt } }
   })
 }
 

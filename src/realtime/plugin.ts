@@ -148,11 +148,10 @@ export default fp(async (app) => {
   }
 
   function accept (socket: WebSocket, request: FastifyRequest): void {
-    const { id, username, jti, exp } = request.user
+    const { id, username, createdAt, jti, exp } = request.user
     // Everything below is synchronous, so no frame can arrive before the listeners are attached.
     // Checked again: a logout, an expiry or another socket may have come during the handshake.
-    const profile = storage.users.findById(id)
-    if (profile === null || storage.tokens.isRevoked(jti) || exp * 1000 <= Date.now()) {
+    if (storage.tokens.isRevoked(jti) || exp * 1000 <= Date.now()) {
       socket.close(CloseCode.unauthorized, 'session ended')
       return
     }
@@ -166,7 +165,7 @@ export default fp(async (app) => {
     socket.on('message', onFrame)
     socket.on('pong', onPong)
     socket.on('close', onClose)
-    hub.send(client, { type: 'ready', user: profile })
+    hub.send(client, { type: 'ready', user: { id, username, createdAt } })
   }
 
   await app.register(fastifyWebsocket, {
