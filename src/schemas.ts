@@ -1,9 +1,13 @@
 // Shared schema pieces: ids in paths and queries, and the contract's objects (for responses and
 // the OpenAPI document). Feature schemas sit beside their routes.
 import { z } from 'zod'
+import { isWellFormed } from './text/names.js'
 
 /** A positive integer id given as text (path or query). "1.5", "-1", "01", "1e3" are refused. */
 export const IdText = z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected a positive whole number').transform(Number)
+
+/** Every text input starts here: a lone surrogate would be stored as invalid UTF-8 (and read back changed). */
+export const Text = z.string().refine(isWellFormed, 'must be well-formed Unicode (no lone surrogates)')
 
 export const RoomParams = z.strictObject({ roomId: IdText })
 
@@ -38,7 +42,8 @@ export const MessageSchema = z.object({
   body: z.string(),
   attachment: AttachmentSchema.nullable(),
   clientId: z.string().nullable(),
-  createdAt: z.string()
+  createdAt: z.string(),
+  unreadable: z.literal(true).optional().describe('Only when no key decrypts the stored message: body is "" and attachment null')
 })
 
 /** Responses every authenticated route can give, for the OpenAPI document. */

@@ -1,16 +1,20 @@
 import { z } from 'zod'
-import { IdText, MessageSchema } from '../schemas.js'
+import { IdText, MessageSchema, Text } from '../schemas.js'
+import { hasVisibleCharacter } from '../text/names.js'
 
 const MAX_BODY = 4000
 
-/** 1–4000 characters once trailing white space is trimmed; characters are code points, so 👋 is one. */
-export const MessageBody = z.string()
-  .transform((body) => body.trimEnd())
+/**
+ * 1–4000 characters once trailing white space is trimmed; characters are code points, so 👋 is one.
+ * A body with nothing visible in it (white space, zero-width and other invisible characters) is "".
+ */
+export const MessageBody = Text
+  .transform((body) => (hasVisibleCharacter(body) ? body.trimEnd() : ''))
   // UTF-16 length first: at most 2 units a character, so a huge string is refused without spreading it.
   .refine((body) => body.length <= MAX_BODY * 2 && [...body].length <= MAX_BODY, `must be at most ${MAX_BODY} characters`)
   .refine((body) => !body.includes('\u0000'), 'must not hold NUL characters')
 
-export const ClientId = z.string().min(1).max(64)
+export const ClientId = Text.min(1).max(64)
 
 export const SendBody = z.strictObject({
   body: MessageBody.refine((body) => body.length > 0, 'must not be empty'),

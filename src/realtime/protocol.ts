@@ -4,6 +4,7 @@ import sjson from 'secure-json-parse'
 import { z } from 'zod'
 import { ClientId, MessageBody } from '../messages/schemas.js'
 import type { Author, Message, Room, User } from '../storage/index.js'
+import { isWellFormed } from '../text/names.js'
 
 const RoomId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 
@@ -47,7 +48,7 @@ export type ParseResult = { ok: true, frame: ClientFrame } | { ok: false, error:
 function fail (code: ErrorCode, message: string, clientId?: unknown): ParseResult {
   const error: ErrorFrame = { type: 'error', code, message }
   // Echo the sender's clientId on a refused send so its outbox can mark that message failed.
-  if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 64) error.clientId = clientId
+  if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 64 && isWellFormed(clientId)) error.clientId = clientId
   return { ok: false, error }
 }
 

@@ -1,10 +1,15 @@
 import { z } from 'zod'
-import { RoomSchema } from '../schemas.js'
+import { RoomSchema, Text } from '../schemas.js'
+import { roomNameProblem } from '../text/names.js'
 
 export const CreateRoomBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
-    .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not hold control characters'),
-  topic: z.string().trim().max(512, 'must be at most 512 characters').default('')
+  name: Text.trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
+    .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not hold control characters')
+    .superRefine((name, ctx) => {
+      const problem = roomNameProblem(name)
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
+    }),
+  topic: Text.trim().max(512, 'must be at most 512 characters').default('')
 })
 
 /** A room as the caller sees it in the list: with their unread count and read marker. */

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { FernetRing } from '../crypto/fernet.js'
+import { roomNameKey } from '../text/names.js'
 import { migrations } from './migrations.js'
 
 export type Db = Database.Database
@@ -25,11 +26,12 @@ const seedRooms: ReadonlyArray<[string, string]> = [
   ['Support', 'Customer success and support chats']
 ]
 
-export function roomNameKey (name: string): string {
-  return name.normalize('NFC').toLowerCase()
+export interface OpenOptions {
+  /** What a migration has to tell the operator (e.g. rooms whose names now fold together). */
+  log?: (message: string) => void
 }
 
-export function openDatabase (path: string, ring: FernetRing): Db {
+export function openDatabase (path: string, ring: FernetRing, options: OpenOptions = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
   try {
@@ -39,7 +41,7 @@ export function openDatabase (path: string, ring: FernetRing): Db {
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
     checkKey(db, ring)
-    migrate(db, ring)
+    migrate(db, ring, options.log ?? (() => {}))
     return db
   } catch (error) {
     db.close()
@@ -58,13 +60,17 @@ export function checkKey (db: Db, ring: FernetRing): void {
   throw new KeyMismatchError()
 }
 
-function migrate (db: Db, ring: FernetRing): void {
+function migrate (db: Db, ring: FernetRing, log: (message: string) => void): void {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > migrations.length) {
     throw new Error(`The database is from a newer Secure Chat (schema ${version}, this one knows ${migrations.length}): upgrade the server.`)
   }
   db.transaction(() => {
-    for (let v = version; v < migrations.length; v++) db.exec(migrations[v]!)
+    for (let v = version; v < migrations.length; v++) {
+      const migration = migrations[v]!
+      if (typeof migration === 'string') db.exec(migration)
+      else migration(db, log)
+    }
     db.pragma(`user_version = ${migrations.length}`)
     if (version === 0) {
       const now = new Date().toISOString()

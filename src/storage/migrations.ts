@@ -1,6 +1,12 @@
 // Versioned schema changes, applied in order at start; `PRAGMA user_version` records the last one.
-// Never edit a released migration: add the next one.
-export const migrations: readonly string[] = [
+// Never edit a released migration: add the next one. A migration is SQL, or a function for what
+// SQL cannot compute; both run inside the one start-up transaction.
+import { roomNameKey } from '../text/names.js'
+import type { Db } from './database.js'
+
+export type Migration = string | ((db: Db, log: (message: string) => void) => void)
+
+export const migrations: readonly Migration[] = [
   // 1: users, rooms, messages, revoked tokens, read markers, and a key-check row in meta.
   `
   CREATE TABLE users (
@@ -67,4 +73,26 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX media_uploader ON media (uploader_id);
   `
+,
+  // 3: room names compare by a stricter key (src/text/names.ts): NFKC, case folding, without
+  // invisible characters or accents, look-alike letters folded. Rooms whose names now fold
+  // together are all kept: the later one's key gets a suffix that no typed name can produce.
+  (db, log) => {
+    const rooms = db.prepare<[], { id: number, name: string }>('SELECT id, name FROM rooms ORDER BY id').all()
+    // Out of the way first, so that no new key meets a row's old one on the UNIQUE index.
+    db.prepare('UPDATE rooms SET name_key = char(31) || id').run()
+    const update = db.prepare<[string, number]>('UPDATE rooms SET name_key = ? WHERE id = ?')
+    const first = new Map<string, { id: number, name: string }>()
+    for (const room of rooms) {
+      let key = roomNameKey(room.name)
+      const earlier = first.get(key)
+      if (earlier === undefined) {
+        first.set(key, room)
+      } else {
+        key = `${key}\u001f${room.id}`
+        log(`Room ${room.id} ${JSON.stringify(room.name)} looks like room ${earlier.id} ${JSON.stringify(earlier.name)}; both are kept, but consider renaming one.`)
+      }
+      update.run(key, room.id)
+    }
+  }
 ]

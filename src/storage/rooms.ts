@@ -1,4 +1,5 @@
-import { roomNameKey, type Db } from './database.js'
+import { roomNameKey } from '../text/names.js'
+import type { Db } from './database.js'
 import type { Room } from './types.js'
 
 interface RoomRow {
