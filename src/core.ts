@@ -20,7 +20,10 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   const { config } = app
-  const storage = openStorage(config.databasePath, new FernetRing(config.encryptionKeys))
+  const storage = openStorage(config.databasePath, new FernetRing(config.encryptionKeys), {
+    log: (message) => app.log.warn(message),
+    onUnreadable: (where) => app.log.error(`Stored ${where} cannot be decrypted with any key in ENCRYPTION_KEY (corrupted, or written with a key no longer given): it is served as unreadable. npm run rotate-keys names such rows.`)
+  })
   // Revoked token ids are needed only until the token would have expired anyway.
   storage.tokens.purgeExpired()
   const purge = setInterval(() => storage.tokens.purgeExpired(), 60 * 60 * 1000).unref()

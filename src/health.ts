@@ -12,7 +12,9 @@ const Health = z.object({
   database: z.literal('ok'),
   /** Free and total bytes on the file system holding MEDIA_DIR; null when it cannot be read. */
   disk: z.object({ freeBytes: z.number(), totalBytes: z.number() }).nullable(),
-  uptimeSeconds: z.number()
+  uptimeSeconds: z.number(),
+  /** Stored rows seen since start that no key decrypts (each logged once). */
+  unreadableRows: z.number().int()
 })
 
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -26,7 +28,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       const fs = await statfs(app.config.mediaDir)
       disk = { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize }
     } catch {}
-    return { status: 'ok' as const, database: 'ok' as const, disk, uptimeSeconds: Math.round((performance.now() - startedAt) / 1000) }
+    return { status: 'ok' as const, database: 'ok' as const, disk, uptimeSeconds: Math.round((performance.now() - startedAt) / 1000), unreadableRows: app.storage.unreadableRows() }
   })
 }
 

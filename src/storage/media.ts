@@ -1,5 +1,6 @@
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import type { UnreadableRows } from './unreadable.js'
 
 /** A stored upload: what serving it needs, and who sent it. */
 export interface MediaRecord {
@@ -20,7 +21,7 @@ interface MediaRow {
 }
 
 /** Uploaded files. The original name is encrypted at rest like message bodies: it can say a lot. */
-export function createMediaRepo (db: Db, ring: FernetRing) {
+export function createMediaRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
   const insert = db.prepare<[string, string, string, number, number, string]>(
     'INSERT INTO media (name, mime, original_name, size, uploader_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
   const byName = db.prepare<[string], MediaRow>('SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ?')
@@ -39,7 +40,15 @@ export function createMediaRepo (db: Db, ring: FernetRing) {
     get (name: string): MediaRecord | null {
       const row = byName.get(name)
       if (row === undefined) return null
-      return { name: row.name, mime: row.mime, originalName: ring.decryptText(row.original_name), size: row.size, uploaderId: row.uploader_id }
+      let originalName: string
+      try {
+        originalName = ring.decryptText(row.original_name)
+      } catch {
+        // The file itself is fine: serve it under a neutral name (file.jpg).
+        unreadable.saw(`upload ${row.name}`)
+        originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
+      }
+      return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
     },
     /** Marks files as shared by a committed message. */
     link (messageId: number, names: readonly string[]): void {

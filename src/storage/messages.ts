@@ -1,5 +1,6 @@
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import type { UnreadableRows } from './unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
 interface MessageRow {
@@ -16,6 +17,16 @@ interface MessageRow {
 const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at
   FROM messages m JOIN users u ON u.id = m.user_id`
 
+const messageOf = (row: MessageRow, body: string, attachment: Attachment | null): Message => ({
+  id: row.id,
+  roomId: row.room_id,
+  author: { id: row.user_id, username: row.username },
+  body,
+  attachment,
+  clientId: row.client_id,
+  createdAt: row.created_at
+})
+
 /** A send that failed on its own, inside a batch that committed the others. */
 export class RoomMissingError extends Error {
   constructor () {
@@ -26,7 +37,7 @@ export class RoomMissingError extends Error {
 
 export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
 
-export function createMessagesRepo (db: Db, ring: FernetRing) {
+export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
   const insert = db.prepare<[number, number, string, string | null, string | null, string], { id: number }>(
     'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
   const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
@@ -36,15 +47,19 @@ export function createMessagesRepo (db: Db, ring: FernetRing) {
   const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
   const after = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`)
 
-  const toMessage = (row: MessageRow): Message => ({
-    id: row.id,
-    roomId: row.room_id,
-    author: { id: row.user_id, username: row.username },
-    body: ring.decryptText(row.body),
-    attachment: row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment,
-    clientId: row.client_id,
-    createdAt: row.created_at
-  })
+  const toMessage = (row: MessageRow): Message => {
+    let body: string
+    let attachment: Attachment | null
+    try {
+      body = ring.decryptText(row.body)
+      attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+    } catch {
+      // One bad row must not take its whole page down: it comes back empty, marked as such.
+      unreadable.saw(`message ${row.id}`)
+      return { ...messageOf(row, '', null), unreadable: true }
+    }
+    return messageOf(row, body, attachment)
+  }
 
   /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
   function insertOne (input: NewMessage): StoredMessage {

@@ -37,6 +37,8 @@ export interface Message {
   attachment: Attachment | null
   clientId: string | null
   createdAt: string
+  /** Present (true) only when no key decrypts the stored message: body is "" and attachment null. */
+  unreadable?: true
 }
 
 export interface NewMessage {
