@@ -11,8 +11,9 @@
  *   kind: 'image' | 'video' | 'audio' | 'file' }} Attachment
  */
 /**
+ * `unreadable`: only present (true) when the server could not decrypt the stored message.
  * @typedef {{ id: number, roomId: number, author: Author, body: string, attachment: Attachment | null,
- *   clientId: string | null, createdAt: string }} Message
+ *   clientId: string | null, createdAt: string, unreadable?: true }} Message
  */
 /** @typedef {{ token: string, expiresAt: string, user: User }} Session */
 

@@ -85,8 +85,11 @@ export function renderMessage (item, actions) {
   const m = item.message
   const date = new Date(m.createdAt)
   const time = () => h('time', { datetime: m.createdAt, title: formatFull(date) }, formatTime(date))
-  const body = m.body ? h('div', { class: 'msg-body' }) : null
-  if (body) appendLinkified(body, m.body)
+  // The server could not decrypt this one (a damaged row): say so rather than show an empty message.
+  const body = m.unreadable
+    ? h('div', { class: 'msg-body unreadable' }, 'This message could not be read')
+    : m.body ? h('div', { class: 'msg-body' }) : null
+  if (body && !m.unreadable) appendLinkified(body, m.body)
   const li = h('li', { class: 'msg', 'data-key': item.key },
     avatar(m.author.username),
     h('span', { class: 'msg-side-time small', 'aria-hidden': 'true' }, formatTime(date)),
