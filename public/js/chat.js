@@ -2,6 +2,7 @@
 // (switch room, send, load older, mark read) into frames and requests.
 
 import { createHistory } from './history.js'
+import { DEFAULT_LIMITS, readLimits, typingTimers } from './lib/limits.js'
 import { createOutbox } from './outbox.js'
 
 /** @typedef {import('./types.js').Message} Message */
@@ -12,7 +13,6 @@ import { createOutbox } from './outbox.js'
 /** @typedef {import('./socket.js').ChatSocket} ChatSocket */
 /** @typedef {import('./socket.js').Frame} Frame */
 
-const TYPING_SHOWN_MS = 6_000
 const LAST_ROOM_KEY = 'secure-chat.room'
 
 /**
@@ -32,6 +32,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   let stopped = false
   /** @type {Map<number, number>} Reads made while the socket was down (roomId → newest id seen): sent on the next ready. */
   const unsentReads = new Map()
+  /** The server's limits (its `ready` frame says them), and the typing timers that follow from them. */
+  let limits = DEFAULT_LIMITS
+  let typing = typingTimers(limits)
   const messageHistory = createHistory({ store, api, meId: me.id, settle: outbox.settle, isJoined: (id) => joined.has(id) })
   const { merge, mergeLive } = messageHistory
 
@@ -132,7 +135,12 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** @param {Frame} frame */
   function onFrame (frame) {
     switch (frame.type) {
-      case 'ready': onReady().catch(report); break
+      case 'ready':
+        limits = readLimits(frame.limits)
+        typing = typingTimers(limits)
+        outbox.setLimits(limits)
+        onReady().catch(report)
+        break
       case 'joined': onJoined(frame.roomId, frame.online); break
       case 'presence': onPresence(frame.roomId, frame.user, frame.status); break
       case 'message': onMessage(frame.message); break
@@ -191,8 +199,8 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     const rs = state.rooms.get(roomId)
     if (!rs || !user || user.id === me.id) return
     if (isTyping) {
-      rs.typing.set(user.id, { user, until: Date.now() + TYPING_SHOWN_MS })
-      setTimeout(() => expireTyping(rs), TYPING_SHOWN_MS + 50)
+      rs.typing.set(user.id, { user, until: Date.now() + typing.shownMs })
+      setTimeout(() => expireTyping(rs), typing.shownMs + 50)
     } else {
       rs.typing.delete(user.id)
     }
@@ -217,7 +225,8 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
 
   /** @param {string} code @param {string} message @param {string} [clientId] */
   function onError (code, message, clientId) {
-    if (clientId && state.outbox.has(clientId)) outbox.fail(clientId, message || code)
+    if (clientId && state.outbox.has(clientId) && code === 'rate_limited') outbox.throttled(clientId)
+    else if (clientId && state.outbox.has(clientId)) outbox.fail(clientId, message || code)
     else onNotice(message || code)
   }
 
@@ -282,7 +291,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
 
   return {
     start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, send, sendTyping,
-    addOwnMessage, retry: outbox.retry, discard: outbox.discard
+    addOwnMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs
   }
 }
 

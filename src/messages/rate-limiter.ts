@@ -4,18 +4,23 @@
 export interface RateLimiter {
   /** Takes one token; returns 0 when allowed, else the milliseconds until one is free. */
   take: (key: number) => number
+  /** Tokens per second and bucket size (both 0: no limit), for clients that pace themselves. */
+  readonly perSecond: number
+  readonly burst: number
 }
 
 interface Bucket { tokens: number, at: number }
 
 export function createRateLimiter ({ perSecond, burst = perSecond * 3, now = () => performance.now() }:
 { perSecond: number, burst?: number, now?: () => number }): RateLimiter {
-  if (perSecond <= 0) return { take: () => 0 } // 0 = no limit
+  if (perSecond <= 0) return { take: () => 0, perSecond: 0, burst: 0 } // 0 = no limit
   const buckets = new Map<number, Bucket>()
   const msPerToken = 1000 / perSecond
   let takes = 0
 
   return {
+    perSecond,
+    burst,
     take (key: number): number {
       const t = now()
       if (++takes % 10_000 === 0) {

@@ -11,7 +11,7 @@ import { AppError, errors } from '../errors.js'
 import { createRateLimiter } from '../messages/rate-limiter.js'
 import type { Message, Room } from '../storage/index.js'
 import { Client, CloseCode, Hub, OPEN } from './hub.js'
-import { parseClientFrame, type ClientFrame, type ErrorCode } from './protocol.js'
+import { parseClientFrame, type ClientFrame, type ErrorCode, type Limits } from './protocol.js'
 import { originChecker, upgradeToken } from './upgrade.js'
 
 declare module 'fastify' {
@@ -25,6 +25,9 @@ const SHUTDOWN_GRACE_MS = 2000
 /** How long a closing socket may take to finish its close handshake (ws default: 30 s). */
 const CLOSE_TIMEOUT_MS = 5000
 const TYPING_SWEEP_MS = 1000
+// Sent to clients in `ready` (limits), so that their typing timers match these.
+const TYPING_TTL_MS = 5000
+const TYPING_THROTTLE_MS = 2000
 // Frames other than messages (which have MESSAGES_PER_SECOND) a socket may send: typing, join and
 // leave reach the whole room, so they must not be free. The burst covers joining every room at once.
 const FRAMES_PER_SECOND = 50
@@ -34,7 +37,13 @@ const MAX_REFUSED_FRAMES = 100
 
 export default fp(async (app) => {
   const { config, storage, messageService, events } = app
-  const hub = new Hub({ maxBufferBytes: config.maxSocketBufferBytes })
+  const hub = new Hub({ maxBufferBytes: config.maxSocketBufferBytes, typingTtlMs: TYPING_TTL_MS, typingThrottleMs: TYPING_THROTTLE_MS })
+  const limits: Limits = {
+    messagesPerSecond: app.sendLimiter.perSecond,
+    messageBurst: app.sendLimiter.burst,
+    typingTtlMs: TYPING_TTL_MS,
+    typingThrottleMs: TYPING_THROTTLE_MS
+  }
   const originAllowed = originChecker(config.corsOrigins)
   let closing = false
   app.decorate('hub', hub)
@@ -165,7 +174,7 @@ export default fp(async (app) => {
     socket.on('message', onFrame)
     socket.on('pong', onPong)
     socket.on('close', onClose)
-    hub.send(client, { type: 'ready', user: { id, username, createdAt } })
+    hub.send(client, { type: 'ready', user: { id, username, createdAt }, limits })
   }
 
   await app.register(fastifyWebsocket, {

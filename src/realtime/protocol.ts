@@ -30,8 +30,20 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'leave', 'message', 't
 export type ErrorCode = 'invalid_json' | 'unknown_type' | 'validation_failed' | 'room_not_found' | 'not_joined' |
 'rate_limited' | 'unavailable' | 'internal'
 
+/** Our addition to `ready`: the limits this server applies, so clients can keep within them. */
+export interface Limits {
+  /** Messages per user per second (sockets and REST together); 0 = no limit. */
+  messagesPerSecond: number
+  /** How many messages may go at once before that rate applies; 0 = no limit. */
+  messageBurst: number
+  /** A typing indicator ends this long after the last `typing` frame. */
+  typingTtlMs: number
+  /** At most one `isTyping: true` per user and room is relayed in this window. */
+  typingThrottleMs: number
+}
+
 export type ServerFrame =
-  | { type: 'ready', user: User }
+  | { type: 'ready', user: User, limits: Limits }
   | { type: 'joined', roomId: number, online: Author[] }
   | { type: 'presence', roomId: number, user: Author, status: 'online' | 'offline' }
   | { type: 'ack', clientId: string | null, message: Message }

@@ -78,3 +78,27 @@ declare module '*/public/js/chat.js' {
     onNotice: (text: string) => void
   }): Chat
 }
+
+declare module '*/public/js/lib/limits.js' {
+  export interface Limits { messagesPerSecond: number, messageBurst: number, typingTtlMs: number, typingThrottleMs: number }
+  export const DEFAULT_LIMITS: Limits
+  export function createPacer (limits: Limits, now?: () => number): { take (): number, drain (): void, configure (next: Limits): void }
+  export function typingTimers (limits: Limits): { repeatMs: number, shownMs: number }
+  export function readLimits (value: unknown): Limits
+}
+
+declare module '*/public/js/outbox.js' {
+  import type { Frame } from '*/public/js/types.js'
+  import type { Store } from '*/public/js/store.js'
+  import type { Limits } from '*/public/js/lib/limits.js'
+  export interface Outbox {
+    enqueue (roomId: number, body: string): void
+    resendAll (): void
+    settle (clientId: string): boolean
+    fail (clientId: string, reason: string): void
+    throttled (clientId: string): void
+    setLimits (limits: Limits): void
+    stop (): void
+  }
+  export function createOutbox (store: Store, socket: { send (frame: Frame): boolean, isReady (): boolean }, userId: number): Outbox
+}

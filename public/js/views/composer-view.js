@@ -1,12 +1,12 @@
-// The message box: Enter sends, Shift+Enter adds a line; typing frames at most every 3 s while
-// typing and isTyping:false on send, blur or an emptied box; one draft kept per room.
+// The message box: Enter sends, Shift+Enter adds a line; typing frames while typing, paced by the
+// server's typing limits (chat.typingRepeatMs), and isTyping:false on send, blur or an emptied
+// box; one draft kept per room.
 
 import { byId } from '../lib/dom.js'
 
 /** @typedef {import('../store.js').Store} Store */
 /** @typedef {import('../chat.js').Chat} Chat */
 
-const TYPING_EVERY_MS = 3_000
 const MAX_HEIGHT_PX = 200
 
 /** @param {{ store: Store, chat: Chat, beforeSend: () => void }} deps */
@@ -39,7 +39,7 @@ export function createComposerView ({ store, chat, beforeSend }) {
       return
     }
     const now = Date.now()
-    if (typingRoom !== roomId || now - lastTypingSent >= TYPING_EVERY_MS) {
+    if (typingRoom !== roomId || now - lastTypingSent >= chat.typingRepeatMs()) {
       if (typingRoom !== null && typingRoom !== roomId) stopTyping()
       chat.sendTyping(roomId, true)
       typingRoom = roomId
