@@ -21,7 +21,8 @@ export const SendBody = z.strictObject({
 export const HistoryQuery = z.object({
   limit: z.string().regex(/^[0-9]{1,3}$/, 'expected a whole number from 1 to 100').transform(Number)
     .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).default(50)
-    .meta({ type: 'integer', minimum: 1, maximum: 100, default: 50 }),
+    // In the document: the whole number a client sends, not the text pattern that parses it.
+    .meta({ type: 'integer', minimum: 1, maximum: 100, pattern: undefined, description: 'Messages per page, 1–100; 50 when not given' }),
   before: IdText.optional(),
   // after=0 is "from the very first message": a client that has seen nothing can page forward.
   // One pattern, not a union: the document generator dropped the union's IdText half.
