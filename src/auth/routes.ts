@@ -24,7 +24,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: ['auth'],
       summary: 'Create an account and get a token',
       body: Credentials,
-      response: { 201: TokenResponse, 400: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse }
+      // 503: too many passwords waiting to be hashed (src/auth/passwords.ts).
+      response: { 201: TokenResponse, 400: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
     },
     config: config.registrationsPerHour > 0
       ? { rateLimit: { max: config.registrationsPerHour, timeWindow: '1 hour' } }
@@ -42,8 +43,9 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['auth'],
       summary: 'Log in with JSON or the password form',
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: LoginBody,
-      response: { 200: TokenResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse }
+      response: { 200: TokenResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
     }
   }, async (request) => {
     const { username, password } = request.body

@@ -17,16 +17,20 @@ export const MessageBody = Text
 export const ClientId = Text.min(1).max(64)
 
 export const SendBody = z.strictObject({
-  body: MessageBody.refine((body) => body.length > 0, 'must not be empty'),
+  body: MessageBody.refine((body) => body.length > 0, 'must not be empty')
+    .meta({ minLength: 1, maxLength: MAX_BODY, description: 'Counted in characters after trailing white space is trimmed' }),
   clientId: ClientId.optional()
 })
 
 export const HistoryQuery = z.object({
   limit: z.string().regex(/^[0-9]{1,3}$/, 'expected a whole number from 1 to 100').transform(Number)
-    .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).default(50),
+    .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).default(50)
+    // In the document: the whole number a client sends, not the text pattern that parses it.
+    .meta({ type: 'integer', minimum: 1, maximum: 100, pattern: undefined, description: 'Messages per page, 1–100; 50 when not given' }),
   before: IdText.optional(),
   // after=0 is "from the very first message": a client that has seen nothing can page forward.
-  after: z.union([z.literal('0').transform(() => 0), IdText]).optional()
+  // One pattern, not a union: the document generator dropped the union's IdText half.
+  after: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'expected 0 or a positive whole number').transform(Number).optional()
 }).refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' })
 
 export const HistoryResponse = z.object({

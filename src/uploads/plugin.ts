@@ -11,6 +11,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { errors } from '../errors.js'
+import { ClientId } from '../messages/schemas.js'
 import type { Attachment, MediaRecord } from '../storage/index.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
@@ -23,6 +24,13 @@ import serveMedia from './serve.js'
 const MULTIPART_OVERHEAD = 64 * 1024
 
 const UploadResponse = z.object({ message: MessageSchema })
+
+/** The parts receive.ts reads, for the OpenAPI document (a file input in Swagger UI). */
+const uploadParts = (maxBytes: number) => z.object({
+  file: z.file().describe(`The file, at most ${Math.floor(maxBytes / (1024 * 1024))} MB; its type is taken from its bytes`),
+  body: z.string().max(4000).optional().describe('A caption, 0–4000 characters'),
+  clientId: ClientId.optional().describe('Makes a retry safe: the same clientId gets the first message back')
+})
 
 const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
@@ -78,6 +86,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       tags: ['uploads'],
       summary: 'Share a file: multipart with one `file` part and an optional `body` caption (and `clientId`)',
       consumes: ['multipart/form-data'],
+      multipart: uploadParts(config.maxUploadBytes),
       params: RoomParams,
       response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, ...authErrors }
     }

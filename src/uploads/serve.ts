@@ -6,8 +6,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import { z } from 'zod'
 import { AppError, errors } from '../errors.js'
+import { ErrorResponse } from '../schemas.js'
 import { contentDisposition, STORED_NAME } from './names.js'
 import { parseRange } from './range.js'
 
@@ -23,6 +25,9 @@ const MEDIA_HEADERS = {
   'referrer-policy': 'no-referrer'
 }
 
+/** Streamed, never serialized: the schema is for the OpenAPI document. */
+const MediaBytes = z.custom<Readable>().meta({ type: 'string', format: 'binary' })
+
 const serveMedia: FastifyPluginAsyncZod = async (app) => {
   const { storage } = app
   const dir = app.config.mediaDir
@@ -33,7 +38,14 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['uploads'],
       summary: 'An uploaded file (byte ranges supported); images, audio and video inline, the rest as a download',
-      params: z.object({ name: z.string() })
+      params: z.object({ name: z.string() }),
+      response: {
+        200: { description: 'The stored bytes, with the stored content type', content: { '*/*': { schema: MediaBytes } } },
+        206: { description: 'The byte range asked for (Range)', content: { '*/*': { schema: MediaBytes } } },
+        304: z.undefined().describe('Not Modified (If-None-Match)'),
+        404: ErrorResponse.describe('`not_found`: no stored file has that name'),
+        416: ErrorResponse.describe('`range_not_satisfiable`: the range is not in the file')
+      }
     }
   }, async (request, reply) => {
     const { name } = request.params

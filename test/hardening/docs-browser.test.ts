@@ -26,4 +26,16 @@ describe.skipIf(!hasChromium)('CSP in Chromium', () => {
     expect(problems).toEqual([])
     await page.close()
   })
+
+  it('/docs offers a file input when trying out an upload, and the form for logging in', async () => {
+    const page = await browser.newPage()
+    await page.goto(server.url + '/docs')
+    await page.locator('#operations-uploads-postRoomsByRoomIdUploads').click()
+    await page.locator('#operations-uploads-postRoomsByRoomIdUploads .try-out__btn').click()
+    await page.locator('#operations-uploads-postRoomsByRoomIdUploads input[type=file]').waitFor()
+    await page.locator('#operations-auth-postAuthLogin').click()
+    const types = await page.locator('#operations-auth-postAuthLogin .opblock-section-request-body select option').allTextContents()
+    expect(types).toEqual(['application/json', 'application/x-www-form-urlencoded'])
+    await page.close()
+  })
 })
