@@ -8,7 +8,7 @@ import authRoutes from './auth/routes.js'
 import type { Config } from './config.js'
 import core from './core.js'
 import docs from './docs.js'
-import { setErrorHandlers } from './error-handler.js'
+import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
 import { AppError } from './errors.js'
 import healthRoutes from './health.js'
 import { loggerOptions } from './logger.js'
@@ -43,7 +43,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     requestTimeout: 120_000,
     connectionTimeout: 120_000,
     keepAliveTimeout: 10_000,
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Errors raised outside the error handler's reach answer in the contract's shape too.
+    frameworkErrors,
+    clientErrorHandler
   })
   // Node's own limit for the request head (default 60 s): a header drip gets 408 sooner.
   app.server.headersTimeout = 30_000

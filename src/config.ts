@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { Fernet } from './crypto/fernet.js'
+import { parseAllowedHost } from './security/host-check.js'
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 
@@ -32,6 +33,7 @@ const schema = z.object({
   DATABASE_URL: z.string().default('sqlite:///./chat.db'),
   ENCRYPTION_KEY: z.string().optional(),
   CORS_ALLOW_ORIGINS: z.string().default('["http://localhost:8000","http://127.0.0.1:8000"]'),
+  ALLOWED_HOSTS: z.string().default(''),
   MEDIA_DIR: z.string().min(1).default('./media'),
   MAX_UPLOAD_MB: int(1, 4096).default(25),
   UPLOAD_QUOTA_MB: int(0, 10_000_000).default(1024),
@@ -85,6 +87,8 @@ export interface Config {
   /** Fernet keys, the first encrypts. */
   readonly encryptionKeys: readonly string[]
   readonly corsOrigins: readonly string[]
+  /** Host names (besides the built-in ones) requests may carry in Host; see security/host-check.ts. */
+  readonly allowedHosts: readonly string[]
   readonly mediaDir: string
   readonly maxUploadBytes: number
   /** Bytes of uploads each user may keep; 0 = no limit. */
@@ -156,6 +160,11 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     throw new ConfigError('CORS_ALLOW_ORIGINS', 'a JSON array of origins or a comma-separated list')
   }
 
+  const allowedHosts = s.ALLOWED_HOSTS.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)
+  if (!allowedHosts.every((entry) => parseAllowedHost(entry) !== null)) {
+    throw new ConfigError('ALLOWED_HOSTS', 'comma-separated host names, each optionally with :port or a leading *. (e.g. chat.example.com,*.example.org)')
+  }
+
   let dbPath: string
   try {
     dbPath = databasePath(s.DATABASE_URL, cwd)
@@ -171,6 +180,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     databasePath: dbPath,
     encryptionKeys: Object.freeze(encryptionKeys),
     corsOrigins: Object.freeze(corsOrigins),
+    allowedHosts: Object.freeze(allowedHosts),
     mediaDir: resolve(cwd, s.MEDIA_DIR),
     maxUploadBytes: s.MAX_UPLOAD_MB * 1024 * 1024,
     uploadQuotaBytes: s.UPLOAD_QUOTA_MB * 1024 * 1024,

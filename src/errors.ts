@@ -34,6 +34,8 @@ export const errors = {
   roomExists: () => new AppError(409, 'room_exists', 'A room with that name exists already.'),
   payloadTooLarge: (message: string) => new AppError(413, 'payload_too_large', message),
   unsupportedMediaType: (message: string) => new AppError(415, 'unsupported_media_type', message),
+  misdirected: () => new AppError(421, 'misdirected_request',
+    'This server does not answer to that host name. Use its address, or add the name to ALLOWED_HOSTS.'),
   rateLimited: (retryAfterSeconds: number, message = 'Too many requests; slow down and try again shortly.') =>
     new AppError(429, 'rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
   unavailable: (message: string) => new AppError(503, 'unavailable', message)

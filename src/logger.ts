@@ -1,9 +1,42 @@
 // Request logs without secrets: no Authorization header, no `token` query parameter (the
-// WebSocket URL carries one), no passwords.
+// WebSocket URL carries one), no search query (`q`), no passwords.
 import type { FastifyServerOptions } from 'fastify'
 
+/**
+ * The URL with the value of every sensitive query parameter replaced: `token` (the WebSocket URL
+ * carries one), `q` (search words) and anything else ending in `token`. The key is compared as
+ * the server's query parser would read it, and then some: percent-decoded (twice-encoded too),
+ * `+` as a space, any case, `[]` suffixes ignored. A sensitive key hidden in another parameter's
+ * value (after `;`, `?` or an encoded `&`) has that whole parameter redacted.
+ */
 export function redactUrl (url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]')
+  const start = url.indexOf('?')
+  if (start === -1) return url
+  const parts = url.slice(start + 1).split('&').map((part) => {
+    const equals = part.indexOf('=')
+    const rawKey = equals === -1 ? part : part.slice(0, equals)
+    if (isSensitive(rawKey)) return `${rawKey}=[redacted]`
+    const hidden = decode(part).split(/[&;?]/).slice(1).some((segment) => isSensitive(segment.split('=')[0]!))
+    if (!hidden) return part
+    return /[&;?=]/.test(decode(rawKey)) ? '[redacted]' : `${rawKey}=[redacted]`
+  })
+  return `${url.slice(0, start)}?${parts.join('&')}`
+}
+
+/** Percent-decoded until nothing changes (at most 3 rounds), byte by byte: enough to read ASCII names. */
+function decode (text: string): string {
+  let decoded = text
+  for (let round = 0; round < 3; round++) {
+    const next = decoded.replaceAll('+', ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    if (next === decoded) break
+    decoded = next
+  }
+  return decoded
+}
+
+function isSensitive (rawKey: string): boolean {
+  const key = decode(rawKey).toLowerCase().replace(/(\[[^\]]*\])+$/, '').replace(/[^a-z0-9_]/g, '')
+  return key === 'q' || key.endsWith('token')
 }
 
 export function loggerOptions (level: string): FastifyServerOptions['logger'] {

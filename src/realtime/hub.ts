@@ -3,9 +3,11 @@
 // in step, empty rooms deleted. Presence is per user: a user is in a room while any socket is.
 import type { Author } from '../storage/index.js'
 import type { ServerFrame } from './protocol.js'
+import { closeSlowConsumer } from './slow-close.js'
 
 /** ws's readyState for an open socket. */
 export const OPEN = 1
+const CLOSED = 3
 
 /** Close codes the hub and the /ws route use. */
 export const CloseCode = {
@@ -59,6 +61,8 @@ export interface HubOptions {
   typingTtlMs?: number
   /** At most one relayed `isTyping: true` per user and room in this window. */
   typingThrottleMs?: number
+  /** How long a slow consumer (its backlog discarded) has to read up to its 1013 before it is cut off. */
+  slowCloseGraceMs?: number
 }
 
 export class Hub {
@@ -71,6 +75,9 @@ export class Hub {
   readonly #maxBuffer: number
   readonly #typingTtl: number
   readonly #typingThrottle: number
+  readonly #slowCloseGrace: number
+  /** Slow consumers closing (1013) but not closed yet: shutdown must not wait for them. */
+  readonly #slowClosing = new Set<HubSocket>()
 
   /** TCP sockets corked in this turn; uncorked together once the turn's promise jobs are done. */
   #corked: Corkable[] = []
@@ -80,10 +87,11 @@ export class Hub {
     for (const raw of corked) raw.uncork()
   }
 
-  constructor ({ maxBufferBytes, typingTtlMs = 5000, typingThrottleMs = 2000 }: HubOptions) {
+  constructor ({ maxBufferBytes, typingTtlMs = 5000, typingThrottleMs = 2000, slowCloseGraceMs = 30_000 }: HubOptions) {
     this.#maxBuffer = maxBufferBytes
     this.#typingTtl = typingTtlMs
     this.#typingThrottle = typingThrottleMs
+    this.#slowCloseGrace = slowCloseGraceMs
   }
 
   get size (): number {
@@ -149,7 +157,7 @@ export class Hub {
 
   /** Sends one frame to one client. */
   send (client: Client, frame: ServerFrame): void {
-    if (this.#write(client, JSON.stringify(frame))) this.drop(client, CloseCode.tryAgainLater, 'too slow to keep up')
+    if (this.#write(client, JSON.stringify(frame))) this.#dropSlow(client)
   }
 
   /** Serialises once and sends to every open socket (a new room). */
@@ -235,7 +243,8 @@ export class Hub {
 
   /** Shutdown: forgets everyone without presence chatter and closes every socket; returns them. */
   closeAll (code: number, reason: string): HubSocket[] {
-    const sockets = [...this.#clients.keys()]
+    const sockets = [...this.#clients.keys(), ...this.#slowClosing]
+    this.#slowClosing.clear()
     this.#clients.clear()
     this.#rooms.clear()
     this.#byUser.clear()
@@ -243,6 +252,14 @@ export class Hub {
     this.#typingRooms.clear()
     for (const socket of sockets) socket.close(code, reason)
     return sockets
+  }
+
+  /** A socket too far behind: forgotten at once, its unsent frames discarded, closed with 1013. */
+  #dropSlow (client: Client): void {
+    this.remove(client)
+    for (const socket of this.#slowClosing) if (socket.readyState === CLOSED) this.#slowClosing.delete(socket)
+    this.#slowClosing.add(client.socket)
+    closeSlowConsumer(client.socket, CloseCode.tryAgainLater, 'too slow to keep up', this.#slowCloseGrace)
   }
 
   #leave (client: Client, roomId: number): void {
@@ -285,7 +302,7 @@ export class Hub {
       if (client.user.id !== exceptUserId && this.#write(client, data)) (slow ??= []).push(client)
     }
     // Dropped after the loop, so the presence frames they cause never interleave with this one.
-    if (slow !== undefined) for (const client of slow) this.drop(client, CloseCode.tryAgainLater, 'too slow to keep up')
+    if (slow !== undefined) for (const client of slow) this.#dropSlow(client)
   }
 
   /** Sends to an open socket; true when the socket is now too far behind. */

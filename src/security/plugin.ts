@@ -1,5 +1,6 @@
-// Security headers (@fastify/helmet), CORS for the listed origins only (@fastify/cors, never
-// reflecting), and the login throttle, as app-wide decorators and hooks.
+// Security headers (@fastify/helmet), known Host names only (DNS rebinding, see host-check.ts),
+// CORS for the listed origins only (@fastify/cors, never reflecting), and the login throttle, as
+// app-wide decorators and hooks.
 // The CSP suits plain HTTP on a LAN address: no `upgrade-insecure-requests` (the browser would
 // rewrite /app.js to https:// and the page would load blank) and no HSTS (ignored over HTTP, and a
 // trap if TLS is added later by a proxy that sets its own). Routes may override a header: helmet
@@ -8,6 +9,8 @@
 import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
+import { errors } from '../errors.js'
+import { hostChecker } from './host-check.js'
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.js'
 
 declare module 'fastify' {
@@ -50,6 +53,18 @@ export default fp(async (app) => {
   const docsCsp = cspHeader({ ...CSP_DIRECTIVES, 'style-src': ["'self'", "'unsafe-inline'"] })
   app.addHook('onSend', async (request, reply) => {
     if (request.routeOptions.url?.startsWith('/docs') === true) reply.header('content-security-policy', docsCsp)
+  })
+  // After helmet, so a refusal still carries the security headers; before everything else. It runs
+  // for every route, static files and 404s included, and for the /ws upgrade (a refused upgrade).
+  const hostAllowed = hostChecker({ host: app.config.host, corsOrigins: app.config.corsOrigins, allowedHosts: app.config.allowedHosts })
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host
+    if (hostAllowed(host)) return
+    request.log.warn({ event: 'misdirected_request', host: host?.slice(0, 200) }, 'request for an unknown host name refused')
+    // A refused upgrade: @fastify/websocket ends the connection only for requests its own hook
+    // (which runs after this one) has marked, and Node no longer manages that socket.
+    if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket.destroy())
+    throw errors.misdirected()
   })
   // Pages served elsewhere may call the API only from CORS_ALLOW_ORIGINS (this server's own page
   // needs no CORS). Tokens travel in the Authorization header, never in cookies: no credentials.

@@ -34,7 +34,7 @@ export interface Server {
 /** The real app on a free port. `host` 0.0.0.0 makes it reachable by the machine's LAN address. `env`: settings for this server. */
 export async function startServer (host = '127.0.0.1', urlHost = host, env: Record<string, string> = {}): Promise<Server> {
   const dir = tempDir('secure-chat-e2e-')
-  const app = await buildApp(makeTestConfig(env, dir), { logger: false })
+  const app = await buildApp(makeTestConfig({ HOST: host, ...env }, dir), { logger: false })
   await app.listen({ port: 0, host })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0

@@ -248,10 +248,19 @@ describe('the upgrade', () => {
     }
     await (await open(alice.token, { headers: { Origin: 'http://localhost:8000' } })).sync() // CORS_ALLOW_ORIGINS default
     await (await open(alice.token, { headers: { Origin: t.base } })).sync() // the page this server serves
-    await (await open(alice.token, { headers: { Origin: 'http://192.168.1.20:8000', Host: '192.168.1.20:8000' } })).sync()
     await (await open(alice.token)).sync() // no Origin: a non-browser client with a valid token
-    // A foreign Origin is refused even with the LAN Host.
-    expect((await refused(t.base, alice.token, { headers: { Origin: 'http://192.168.1.21:8000', Host: '192.168.1.20:8000' } })).status).toBe(403)
+    // By LAN address: the server must listen on every address (HOST=0.0.0.0) to answer to one.
+    const lan = await listeningApp({ HOST: '0.0.0.0' })
+    try {
+      const carol = await registerUser(lan.app)
+      const socket = await connect(lan.base, carol.token, { headers: { Origin: 'http://192.168.1.20:8000', Host: '192.168.1.20:8000' } })
+      await socket.sync()
+      await socket.close()
+      // A foreign Origin is refused even with the LAN Host.
+      expect((await refused(lan.base, carol.token, { headers: { Origin: 'http://192.168.1.21:8000', Host: '192.168.1.20:8000' } })).status).toBe(403)
+    } finally {
+      await lan.close()
+    }
   })
 
   it('logging out closes that token\'s sockets with 4001, not the user\'s other sessions', async () => {
