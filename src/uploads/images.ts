@@ -2,7 +2,7 @@
 // orientation, and a small WebP preview. sharp works on libuv's thread pool, so the event loop
 // stays free; a gate keeps at most two images in memory at once.
 // @see https://sharp.pixelplumbing.com/api-output#withmetadata (metadata is dropped by default)
-import { copyFile } from 'node:fs/promises'
+import { chmod, copyFile } from 'node:fs/promises'
 import sharp, { type Metadata } from 'sharp'
 import { AppError, errors } from '../errors.js'
 
@@ -72,9 +72,11 @@ export async function processImage (src: string, dest: string, thumb: string, mi
         else image = image.avif({ quality: 60, effort: 2 })
         await image.toFile(dest)
       }
+      await chmod(dest, 0o600) // sharp creates files world-readable
       // From the cleaned copy: already upright, first frame only.
       await open(dest).resize({ width: THUMB_WIDTH, height: THUMB_MAX_HEIGHT, fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 75 }).toFile(thumb)
+      await chmod(thumb, 0o600)
     } catch (error) {
       asUploadError(error)
     }

@@ -27,7 +27,8 @@ const UploadResponse = z.object({ message: MessageSchema })
 const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
   const dir = config.mediaDir
-  mkdirSync(dir, { recursive: true })
+  // 0700 only for folders we create: one the operator made keeps its mode.
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
   // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
   // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {
