@@ -2,9 +2,10 @@
 // orientation, and a small WebP preview. sharp works on libuv's thread pool, so the event loop
 // stays free; a gate keeps at most two images in memory at once.
 // @see https://sharp.pixelplumbing.com/api-output#withmetadata (metadata is dropped by default)
-import { chmod, copyFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import sharp, { type Metadata } from 'sharp'
 import { AppError, errors } from '../errors.js'
+import { GifError, stripGifMetadata } from './gif.js'
 
 /** Pixel-flood guard (ASVS 5.2.6): larger images are refused before they are decoded. */
 export const MAX_PIXELS = 50_000_000
@@ -39,13 +40,14 @@ const open = (path: string, animated = false) =>
 
 function asUploadError (error: unknown): never {
   if (error instanceof AppError) throw error
+  if (error instanceof GifError) throw unreadable()
   if (error instanceof Error && /pixel limit/i.test(error.message)) throw tooBig()
   throw unreadable()
 }
 
 /**
  * Writes a metadata-free copy of the image at `src` to `dest`, and a WebP thumbnail to `thumb`.
- * GIFs are copied as they are (GIF has no EXIF, and re-encoding would hurt animations).
+ * GIFs are not re-encoded (that would hurt animations): their metadata blocks are cut out instead.
  */
 export async function processImage (src: string, dest: string, thumb: string, mime: string): Promise<void> {
   await gated(async () => {
@@ -62,7 +64,7 @@ export async function processImage (src: string, dest: string, thumb: string, mi
       const animated = pages > 1 && (mime === 'image/webp' || mime === 'image/gif')
 
       if (mime === 'image/gif') {
-        await copyFile(src, dest)
+        await writeFile(dest, stripGifMetadata(await readFile(src)), { mode: 0o600 })
       } else {
         let image = open(src, animated)
         if (!animated) image = image.autoOrient()
