@@ -16,6 +16,7 @@ import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas
 import { detectType } from './detect.js'
 import { Abandoned, ImageGate } from './gate.js'
 import { IMAGE_LIMITS, processImage } from './images.js'
+import { ensureMediaDir, isFolderError, mediaUnavailable } from './media-dir.js'
 import { cleanFileName, STORED_NAME, storedName, TEMP_PREFIX, tempName } from './names.js'
 import { multipartLimits, receiveUpload, tooLarge } from './receive.js'
 import serveMedia from './serve.js'
@@ -90,8 +91,11 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     try {
       if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
       checkQuota(user.id, 0)
+      await ensureMediaDir(dir)
       // Answered only once the temp files are gone.
-      const { status, message } = await store(request, reply, roomId, user)
+      const { status, message } = await store(request, reply, roomId, user).catch((error: unknown) => {
+        throw isFolderError(error) ? mediaUnavailable() : error // the folder went away mid-upload
+      })
       return reply.code(status).send({ message })
     } catch (error) {
       // The rest of the body may be unread (a refused caption, a file too large): don't drain it.
