@@ -4,7 +4,8 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history storm)
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history storm images)
+//   (images: upload bombs against a server of its own, bench/images.ts; printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
 //   it, --no-write prevents it). Raw numbers: bench/results/latest.json.
@@ -19,6 +20,7 @@ import WebSocket from 'ws'
 import { Fernet } from '../src/crypto/fernet.js'
 import { cpuMs, fmt, freePort, sleep, spread, systemBusyMs, type Spread } from './lib.js'
 import type { Scenario } from './loadgen.js'
+import { imagesBench } from './images.js'
 import { formatTop } from './profile-summary.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -36,7 +38,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'storm'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'storm', 'images'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -557,6 +559,8 @@ async function main (): Promise<void> {
     for (const server of servers) await stop(server.proc)
     rmSync(dir, { recursive: true, force: true })
   }
+  // A server of its own: the bombs must not share memory figures with the other scenarios.
+  if (wanted('images')) await imagesBench(false)
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()

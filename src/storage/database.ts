@@ -1,7 +1,7 @@
 // Opens the SQLite file: pragmas, migrations, the key check and the seed rooms.
 // Everything here runs once at start, synchronously, before the server takes a request.
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { FernetRing } from '../crypto/fernet.js'
 import { roomNameKey } from '../text/names.js'
@@ -31,8 +31,24 @@ export interface OpenOptions {
   log?: (message: string) => void
 }
 
+/** Owner-only: the file holds password hashes, names and who said what when. */
+const PRIVATE_FILE = 0o600
+
+/**
+ * Makes the database file owner-only before SQLite opens it: SQLite gives the `-wal` and `-shm`
+ * files it creates the database file's mode. A file that existed already is tightened as well
+ * (and its `-wal`/`-shm`, if any); a folder the operator had is left as it is, one we create is 0700.
+ */
+export function prepareDatabaseFile (path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  closeSync(openSync(path, 'a', PRIVATE_FILE))
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, PRIVATE_FILE)
+  }
+}
+
 export function openDatabase (path: string, ring: FernetRing, options: OpenOptions = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') prepareDatabaseFile(path)
   const db = new Database(path)
   try {
     db.pragma('journal_mode = WAL')

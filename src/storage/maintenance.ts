@@ -2,6 +2,7 @@
 // Both work on a database a running server may be using: WAL lets readers in beside the writer,
 // busy_timeout makes a short wait out of a lock, and rotation writes in small transactions.
 import Database from 'better-sqlite3'
+import { closeSync, openSync } from 'node:fs'
 import { FernetRing, InvalidToken } from '../crypto/fernet.js'
 import { checkKey, refreshKeyCheck, type Db } from './database.js'
 import { migrations } from './migrations.js'
@@ -144,6 +145,9 @@ export function createRotation (db: Db, ring: FernetRing) {
  * file (rollback journal, not WAL), checked with integrity_check. Returns the page count.
  */
 export async function backupDatabase (db: Db, file: string): Promise<number> {
+  // Created owner-only before SQLite writes into it (an empty file is an empty database): the copy
+  // holds password hashes and names like the original. Its journal gets the same mode.
+  closeSync(openSync(file, 'wx', 0o600))
   // All remaining pages in one step: a single read snapshot, never restarted by a concurrent write.
   const { totalPages } = await db.backup(file, { progress: ({ totalPages }) => Math.max(100, totalPages) })
   const copy = new Database(file)

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs'
 import { fileTypeFromFile } from 'file-type'
 import { errors } from '../errors.js'
 import type { AttachmentKind } from '../storage/index.js'
+import { isMpegAudio } from './mpeg.js'
 
 export interface FileType {
   /** What we store and serve it as. */
@@ -78,6 +79,9 @@ export async function detectType (path: string): Promise<FileType> {
   if (found !== undefined) {
     if (ACTIVE.has(found.mime)) throw refuseActive()
     const type = ACCEPTED.get(found.mime)
+    if (type?.mime === 'audio/mpeg' && !(await isMpegAudio(path))) {
+      throw errors.unsupportedMediaType('This file starts like an MP3 but holds no audio stream, so it cannot be shared.')
+    }
     if (type !== undefined) return type
     if (found.mime === 'image/heic' || found.mime === 'image/heif') {
       throw errors.unsupportedMediaType('HEIC photos cannot be shared yet (their location data cannot be removed here): export the photo as JPEG.')

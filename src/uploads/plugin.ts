@@ -15,7 +15,9 @@ import { ClientId } from '../messages/schemas.js'
 import type { Attachment, MediaRecord } from '../storage/index.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
-import { processImage } from './images.js'
+import { Abandoned, ImageGate } from './gate.js'
+import { IMAGE_LIMITS, processImage } from './images.js'
+import { ensureMediaDir, isFolderError, mediaUnavailable } from './media-dir.js'
 import { cleanFileName, STORED_NAME, storedName, TEMP_PREFIX, tempName } from './names.js'
 import { multipartLimits, receiveUpload, tooLarge } from './receive.js'
 import serveMedia from './serve.js'
@@ -35,7 +37,8 @@ const uploadParts = (maxBytes: number) => z.object({
 const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
   const dir = config.mediaDir
-  mkdirSync(dir, { recursive: true })
+  // 0700 only for folders we create: one the operator made keeps its mode.
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
   // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
   // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {
@@ -44,6 +47,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   }
 
   await app.register(fastifyMultipart, { limits: multipartLimits(config.maxUploadBytes) })
+  const images = new ImageGate(IMAGE_LIMITS)
 
   // Bytes of uploads still on their way to the media table, per user: parallel uploads all count,
   // so together they cannot pass the quota.
@@ -88,7 +92,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       consumes: ['multipart/form-data'],
       multipart: uploadParts(config.maxUploadBytes),
       params: RoomParams,
-      response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, ...authErrors }
+      response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse, 507: ErrorResponse, ...authErrors }
     }
   }, async (request, reply) => {
     const { roomId } = request.params
@@ -96,8 +100,11 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     try {
       if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
       checkQuota(user.id, 0)
+      await ensureMediaDir(dir)
       // Answered only once the temp files are gone.
-      const { status, message } = await store(request, roomId, user)
+      const { status, message } = await store(request, reply, roomId, user).catch((error: unknown) => {
+        throw isFolderError(error) ? mediaUnavailable() : error // the folder went away mid-upload
+      })
       return reply.code(status).send({ message })
     } catch (error) {
       // The rest of the body may be unread (a refused caption, a file too large): don't drain it.
@@ -106,7 +113,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     }
   })
 
-  async function store (request: FastifyRequest, roomId: number, user: { id: number, username: string }) {
+  async function store (request: FastifyRequest, reply: FastifyReply, roomId: number, user: { id: number, username: string }) {
     const temps: string[] = []
     const stored: string[] = []
     let release = (): void => {}
@@ -129,7 +136,18 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         const clean = join(dir, tempName())
         const preview = join(dir, tempName())
         temps.push(clean, preview)
-        await processImage(upload.path, clean, preview, type.mime)
+        // A client that has gone (closed the tab, cancelled) frees its place in the image queue.
+        const gone = new AbortController()
+        const onClose = (): void => { if (!reply.raw.writableEnded) gone.abort() }
+        reply.raw.once('close', onClose)
+        try {
+          await processImage(images, user.id, gone.signal, { src: upload.path, dest: clean, thumb: preview }, type.mime)
+        } catch (error) {
+          if (error instanceof Abandoned) throw errors.validation('The upload was abandoned: the client went away.')
+          throw error
+        } finally {
+          reply.raw.off('close', onClose)
+        }
         main = await add(clean, type.mime, type.ext, originalName)
         thumb = await add(preview, 'image/webp', 'webp', `${originalName.replace(/\.[^.]*$/, '')}-preview.webp`)
       } else {

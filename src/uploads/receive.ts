@@ -65,7 +65,7 @@ export async function receiveUpload (request: FastifyRequest, dir: string, maxBy
           throw errors.validation(`Unexpected file part "${part.fieldname.slice(0, 40)}": send the file as the \`file\` part.`)
         }
         temp = join(dir, tempName())
-        const out = createWriteStream(temp, { flags: 'wx' })
+        const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 }) // private files: owner only
         // Stop at the limit rather than read (and discard) the rest of the part.
         part.file.once('limit', () => out.destroy(tooLarge(maxBytes)))
         await pipeline(part.file, out)

@@ -85,8 +85,20 @@ export function makeMp4 (size = 64): Buffer {
 export const makeM4a = (): Buffer =>
   Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypM4A '), Buffer.from([0, 0, 2, 0]), Buffer.from('M4A mp42'), Buffer.alloc(64)])
 
-/** An ID3v2 tag then one MPEG audio frame header. */
-export const makeMp3 = (): Buffer => Buffer.concat([Buffer.from('ID3'), Buffer.from([3, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(413)])
+/** One MPEG-1 layer III frame (128 kbit/s, 44.1 kHz, no padding: 417 bytes) of silence. */
+export const mp3Frame = (): Buffer => Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(413)])
+
+/** An ID3v2.3 tag holding a title. */
+export function id3Tag (title = 'Test tone'): Buffer {
+  const text = Buffer.concat([Buffer.from([0]), Buffer.from(title, 'latin1')])
+  const frame = Buffer.concat([Buffer.from('TIT2'), Buffer.from([0, 0, 0, text.length, 0, 0]), text])
+  const size = frame.length // < 128: one syncsafe byte
+  return Buffer.concat([Buffer.from('ID3'), Buffer.from([3, 0, 0, 0, 0, 0, size]), frame])
+}
+
+/** A real, minimal MP3: an ID3v2 tag (unless `tagged` is false), then `frames` consecutive frames. */
+export const makeMp3 = (frames = 4, tagged = true): Buffer =>
+  Buffer.concat([tagged ? id3Tag() : Buffer.alloc(0), ...Array.from({ length: frames }, mp3Frame)])
 
 /** 0.1 s of 8 kHz 16-bit mono silence. */
 export function makeWav (): Buffer {

@@ -19,6 +19,8 @@ export function createUploadsView ({ store, chat, api, beforeSend }) {
   const overlay = byId('drop-overlay', HTMLDivElement)
   const composerInput = byId('composer-input', HTMLTextAreaElement)
   let dragDepth = 0
+  /** Images are sent one after another: the end of the last one queued. */
+  let imageTurn = Promise.resolve(/** @type {unknown} */ (undefined))
 
   /** @param {File} file */
   function upload (file) {
@@ -31,11 +33,24 @@ export function createUploadsView ({ store, chat, api, beforeSend }) {
       h('span', { class: 'upload-name' }, file.name, h('span', { class: 'muted small' }, ` · ${formatSize(file.size)}`)),
       bar, percent, cancel)
     list.append(row)
-    const { done, abort } = api.upload(roomId, file, (fraction) => {
+    const onProgress = (/** @type {number} */ fraction) => {
       bar.value = Math.round(fraction * 100)
       percent.textContent = `${bar.value}%`
-    })
-    cancel.addEventListener('click', abort)
+    }
+    // The server processes one image per user at a time (a second one gets 429): images go one
+    // after another, other files at once.
+    let cancelled = false
+    let abort = () => { cancelled = true }
+    const start = () => {
+      if (cancelled) return Promise.reject(new Error('Upload cancelled.'))
+      const started = api.upload(roomId, file, onProgress)
+      abort = started.abort
+      return started.done
+    }
+    const done = file.type.startsWith('image/') ? imageTurn.catch(() => {}).then(start) : start()
+    if (file.type.startsWith('image/')) imageTurn = done
+    if (file.type.startsWith('image/')) percent.textContent = 'Waiting'
+    cancel.addEventListener('click', () => abort())
     beforeSend()
     done.then((message) => {
       chat.addOwnMessage(message)
