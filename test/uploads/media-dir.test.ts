@@ -1,5 +1,6 @@
 // The media folder removed, replaced or read-only while the server runs: uploads answer 503
 // media_unavailable (not 500), the folder is made again when it can be, and /api/health says so.
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, registerUser, type TestApp } from '../helper.js'
@@ -49,17 +50,24 @@ describe('the media folder while running', () => {
     expect((await upload(t.app, token, { bytes: makePdf(), filename: 'c.pdf' })).statusCode).toBe(201)
   })
 
-  // root writes into a 0500 folder anyway (only a read-only mount stops it, which a test cannot make
-  // without privileges), so this case runs only as an ordinary user.
-  it.skipIf(process.getuid?.() === 0)('read-only: 503 media_unavailable, health "read_only"', async () => {
-    chmodSync(t.config.mediaDir, 0o500)
+  // root writes into a 0500 folder anyway, so as root (CI) the folder is made read-only for real:
+  // bind-mounted onto itself, then remounted read-only.
+  it('read-only: 503 media_unavailable, health "read_only"', async () => {
+    const dir = t.config.mediaDir
+    const root = process.getuid?.() === 0
+    const readOnly = (on: boolean): void => {
+      if (!root) return chmodSync(dir, on ? 0o500 : 0o700)
+      if (on) execFileSync('sh', ['-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"', 'sh', dir])
+      else execFileSync('umount', [dir])
+    }
+    readOnly(true)
     try {
       const res = await upload(t.app, token, { bytes: makePdf(), filename: 'ro.pdf' })
       expect(res.statusCode, res.body).toBe(503)
       expect(res.json().error.code).toBe('media_unavailable')
       expect((await health()).body.media).toBe('read_only')
     } finally {
-      chmodSync(t.config.mediaDir, 0o700)
+      readOnly(false)
     }
     expect(existsSync(t.config.mediaDir)).toBe(true)
   })
