@@ -2,10 +2,10 @@
 // real message (it may hold a path, SQL or a key); the log gets it instead.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, errorBody } from './errors.js'
+import { AppError, errorBody, type ErrorCode } from './errors.js'
 
 /** Fastify's own error codes that a client can cause, mapped to ours. */
-const FASTIFY_CODES: Record<number, [code: string, message: string]> = {
+const FASTIFY_CODES: Record<number, [code: ErrorCode, message: string]> = {
   400: ['validation_failed', 'The request is malformed.'],
   401: ['unauthorized', 'Log in first: this needs a valid bearer token.'],
   403: ['forbidden', 'That is not allowed.'],

@@ -7,11 +7,11 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { RawData, WebSocket } from 'ws'
-import { AppError, errors } from '../errors.js'
+import { AppError, errors, type ErrorCode } from '../errors.js'
 import { createRateLimiter } from '../messages/rate-limiter.js'
 import type { Message, Room } from '../storage/index.js'
 import { Client, CloseCode, Hub, OPEN } from './hub.js'
-import { parseClientFrame, type ClientFrame, type ErrorCode } from './protocol.js'
+import { parseClientFrame, type ClientFrame } from './protocol.js'
 import { originChecker, upgradeToken } from './upgrade.js'
 
 declare module 'fastify' {
@@ -71,7 +71,7 @@ export default fp(async (app) => {
       hub.send(client, { type: 'ack', clientId, message })
     } catch (error) {
       if (error instanceof AppError) {
-        sendError(client, error.code as ErrorCode, error.message, frame.clientId)
+        sendError(client, error.code, error.message, frame.clientId)
       } else {
         app.log.error({ err: error }, 'websocket send failed')
         sendError(client, 'internal', 'The message could not be stored; send it again.', frame.clientId)
@@ -142,7 +142,7 @@ export default fp(async (app) => {
       throw errors.unavailable('The server has all the connections it can take; try again shortly.')
     }
     if (config.maxSocketsPerUser > 0 && hub.socketsOf(request.user.id) >= config.maxSocketsPerUser) {
-      throw new AppError(429, 'too_many_sockets', `At most ${config.maxSocketsPerUser} open connections per user; close another tab first.`,
+      throw new AppError('too_many_sockets', `At most ${config.maxSocketsPerUser} open connections per user; close another tab first.`,
         undefined, { 'Retry-After': '5' })
     }
   }

@@ -2,6 +2,7 @@
 // for what the server sends, and one safe parser. The web client in public/ uses the same names.
 import sjson from 'secure-json-parse'
 import { z } from 'zod'
+import type { ErrorCode } from '../errors.js'
 import { ClientId, MessageBody } from '../messages/schemas.js'
 import type { Author, Message, Room, User } from '../storage/index.js'
 
@@ -26,9 +27,6 @@ export type ClientFrame = z.infer<typeof ClientFrame>
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'leave', 'message', 'typing', 'ping', 'read'])
 
-export type ErrorCode = 'invalid_json' | 'unknown_type' | 'validation_failed' | 'room_not_found' | 'not_joined' |
-'rate_limited' | 'unavailable' | 'internal'
-
 export type ServerFrame =
   | { type: 'ready', user: User }
   | { type: 'joined', roomId: number, online: Author[] }
@@ -38,6 +36,7 @@ export type ServerFrame =
   | { type: 'typing', roomId: number, user: Author, isTyping: boolean }
   | { type: 'pong' }
   | { type: 'room', room: Room }
+  // Codes come from the one catalogue in src/errors.ts (REST uses the same ones).
   | { type: 'error', code: ErrorCode, message: string, clientId?: string }
 
 export type ErrorFrame = Extract<ServerFrame, { type: 'error' }>
