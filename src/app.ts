@@ -9,7 +9,7 @@ import type { Config } from './config.js'
 import core from './core.js'
 import docs from './docs.js'
 import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
-import { AppError } from './errors.js'
+import { errors } from './errors.js'
 import healthRoutes from './health.js'
 import { loggerOptions } from './logger.js'
 import realtime from './realtime/plugin.js'
@@ -62,8 +62,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(security)
   await app.register(fastifyRateLimit, {
     global: false,
-    errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', 'Too many requests; slow down and try again shortly.',
-      undefined, { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) })
+    errorResponseBuilder: (_request, context) => errors.rateLimited(context.ttl / 1000)
   })
   await app.register(docs)
   await app.register(realtime)

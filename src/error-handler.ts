@@ -4,10 +4,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, errorBody } from './errors.js'
+import { AppError, errorBody, type ErrorCode } from './errors.js'
 
 /** Fastify's own error codes that a client can cause, mapped to ours. */
-const FASTIFY_CODES: Record<number, [code: string, message: string]> = {
+const FASTIFY_CODES: Record<number, [code: ErrorCode, message: string]> = {
   400: ['validation_failed', 'The request is malformed.'],
   401: ['unauthorized', 'Log in first: this needs a valid bearer token.'],
   403: ['forbidden', 'That is not allowed.'],
@@ -35,7 +35,7 @@ const CLEAR_MESSAGES: Record<string, string> = {
 }
 
 /** A 4xx we have no entry for still is the client's: its status, never a 500. */
-const OTHER_CLIENT_ERROR: [code: string, message: string] = ['bad_request', 'The server cannot answer this request.']
+const OTHER_CLIENT_ERROR: [code: ErrorCode, message: string] = ['bad_request', 'The server cannot answer this request.']
 
 /** Security events, with an `event` field to filter on. Never the token or body: URL route and Origin only. */
 const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' }

@@ -1,42 +1,79 @@
 // The error catalogue: every failure a client can see has a code, a status and a sentence for a
 // person. REST answers `{"error": {...}}`; the WebSocket hub sends the same code in an `error` frame.
 
+/**
+ * Every code a client can see, with its HTTP status and the sentence used when no better one is
+ * given. One line per code: a new failure starts with a line here. The socket's `error` frames take
+ * their codes from here too (ErrorCode), so a code missing here is a type error there. Codes marked
+ * "socket" are only ever sent in frames; their status is what REST would answer.
+ */
+export const catalogue = {
+  validation_failed: { status: 400, message: 'The request is not valid.' },
+  bad_request: { status: 400, message: 'The request was refused.' }, // any other 4xx Fastify raises keeps its own status
+  invalid_json: { status: 400, message: 'Frames must be JSON text.' }, // socket
+  unknown_type: { status: 400, message: 'Unknown frame type.' }, // socket
+  unauthorized: { status: 401, message: 'Log in first: this needs a valid bearer token.' },
+  invalid_credentials: { status: 401, message: 'Wrong username or password.' },
+  forbidden: { status: 403, message: 'That is not allowed.' },
+  not_found: { status: 404, message: 'Nothing here.' },
+  room_not_found: { status: 404, message: 'No room has that id.' },
+  request_timeout: { status: 408, message: 'The request took too long to arrive.' },
+  not_joined: { status: 409, message: 'Join the room first.' }, // socket
+  username_taken: { status: 409, message: 'That username is taken; pick another.' },
+  room_exists: { status: 409, message: 'A room with that name exists already.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'This type of content is not accepted here.' },
+  precondition_failed: { status: 412, message: 'The file has changed since the version the request names.' },
+  range_not_satisfiable: { status: 416, message: 'That byte range is not in the file.' },
+  misdirected_request: { status: 421, message: 'This server does not answer to that host name. Use its address, or add the name to ALLOWED_HOSTS.' },
+  rate_limited: { status: 429, message: 'Too many requests; slow down and try again shortly.' },
+  too_many_sockets: { status: 429, message: 'Too many open connections; close another tab first.' },
+  internal: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
+  unavailable: { status: 503, message: 'The server is busy; try again shortly.' },
+  media_unavailable: { status: 503, message: 'Uploads cannot be stored right now (the media folder is missing or not writable); try again later.' },
+  insufficient_storage: { status: 507, message: 'The server is out of space for uploads; try again later.' }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type ErrorCode = keyof typeof catalogue
+
 export class AppError extends Error {
+  /** Always the catalogue's status for `code`. */
+  readonly statusCode: number
+
   constructor (
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
+    readonly code: ErrorCode,
+    message: string = catalogue[code].message,
     readonly details?: unknown,
     /** Extra response headers, e.g. Retry-After. */
     readonly headers?: Readonly<Record<string, string>>
   ) {
     super(message)
+    this.statusCode = catalogue[code].status
     this.name = 'AppError'
   }
 }
 
 export interface ErrorBody {
-  error: { code: string, message: string, details?: unknown }
+  error: { code: ErrorCode, message: string, details?: unknown }
 }
 
-export function errorBody (code: string, message: string, details?: unknown): ErrorBody {
+export function errorBody (code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } }
 }
 
 export const errors = {
-  validation: (message: string, details?: unknown) => new AppError(400, 'validation_failed', message, details),
-  unauthorized: (message = 'Log in first: this needs a valid bearer token.') => new AppError(401, 'unauthorized', message),
-  invalidCredentials: () => new AppError(401, 'invalid_credentials', 'Wrong username or password.'),
-  forbidden: (message: string) => new AppError(403, 'forbidden', message),
-  notFound: (message = 'Nothing here.') => new AppError(404, 'not_found', message),
-  roomNotFound: () => new AppError(404, 'room_not_found', 'No room has that id.'),
-  usernameTaken: () => new AppError(409, 'username_taken', 'That username is taken; pick another.'),
-  roomExists: () => new AppError(409, 'room_exists', 'A room with that name exists already.'),
-  payloadTooLarge: (message: string) => new AppError(413, 'payload_too_large', message),
-  unsupportedMediaType: (message: string) => new AppError(415, 'unsupported_media_type', message),
-  misdirected: () => new AppError(421, 'misdirected_request',
-    'This server does not answer to that host name. Use its address, or add the name to ALLOWED_HOSTS.'),
-  rateLimited: (retryAfterSeconds: number, message = 'Too many requests; slow down and try again shortly.') =>
-    new AppError(429, 'rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
-  unavailable: (message: string) => new AppError(503, 'unavailable', message)
+  validation: (message: string, details?: unknown) => new AppError('validation_failed', message, details),
+  unauthorized: (message?: string) => new AppError('unauthorized', message),
+  invalidCredentials: () => new AppError('invalid_credentials'),
+  forbidden: (message: string) => new AppError('forbidden', message),
+  notFound: (message?: string) => new AppError('not_found', message),
+  roomNotFound: () => new AppError('room_not_found'),
+  usernameTaken: () => new AppError('username_taken'),
+  roomExists: () => new AppError('room_exists'),
+  payloadTooLarge: (message: string) => new AppError('payload_too_large', message),
+  unsupportedMediaType: (message: string) => new AppError('unsupported_media_type', message),
+  misdirected: () => new AppError('misdirected_request'),
+  rateLimited: (retryAfterSeconds: number, message?: string) =>
+    new AppError('rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+  unavailable: (message: string) => new AppError('unavailable', message)
 }

@@ -32,7 +32,7 @@ export const AttachmentSchema = z.object({
   mime: z.string(),
   size: z.number().int(),
   kind: z.enum(['image', 'video', 'audio', 'file']),
-  thumbnailUrl: z.string().optional()
+  thumbnailUrl: z.string().optional() // a small WebP preview, for images only
 })
 
 export const MessageSchema = z.object({
@@ -45,6 +45,15 @@ export const MessageSchema = z.object({
   createdAt: z.string(),
   unreadable: z.literal(true).optional().describe('Only when no key decrypts the stored message: body is "" and attachment null')
 })
+
+// The contract's objects as TypeScript types, inferred from the schemas above: the one declaration
+// that storage, the hub, the web client (public/js/types.js) and its tests all use.
+export type Author = z.infer<typeof AuthorSchema>
+export type User = z.infer<typeof UserSchema>
+export type Room = z.infer<typeof RoomSchema>
+export type Attachment = z.infer<typeof AttachmentSchema>
+export type AttachmentKind = Attachment['kind']
+export type Message = z.infer<typeof MessageSchema>
 
 /** Responses every authenticated route can give, for the OpenAPI document. */
 export const authErrors = { 401: ErrorResponse } as const

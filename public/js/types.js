@@ -1,20 +1,16 @@
 // Shapes of the wire contract (shared/API.md) plus client-only state. Types only.
 
-/** @typedef {{ id: number, username: string }} Author */
-/** @typedef {{ id: number, username: string, createdAt: string }} User */
+// The contract's objects are the types the server infers from its zod schemas (src/schemas.ts):
+// type-only imports, so nothing from src/ is loaded in the browser.
+/** @typedef {import('../../src/schemas.js').Author} Author */
+/** @typedef {import('../../src/schemas.js').User} User */
 /**
- * @typedef {{ id: number, name: string, topic: string, createdBy: Author | null, createdAt: string,
- *   unreadCount?: number, lastReadId?: number | null }} Room
+ * A room from GET /api/rooms carries the caller's read state; one from a `room` frame does not.
+ * @typedef {import('../../src/schemas.js').Room &
+ *   Partial<Pick<import('../../src/rooms/schemas.js').RoomWithReadState, 'unreadCount' | 'lastReadId'>>} Room
  */
-/**
- * @typedef {{ url: string, thumbnailUrl?: string, name: string, mime: string, size: number,
- *   kind: 'image' | 'video' | 'audio' | 'file' }} Attachment
- */
-/**
- * `unreadable`: only present (true) when the server could not decrypt the stored message.
- * @typedef {{ id: number, roomId: number, author: Author, body: string, attachment: Attachment | null,
- *   clientId: string | null, createdAt: string, unreadable?: true }} Message
- */
+/** @typedef {import('../../src/schemas.js').Attachment} Attachment */
+/** @typedef {import('../../src/schemas.js').Message} Message */
 /** @typedef {{ token: string, expiresAt: string, user: User }} Session */
 
 /**

@@ -96,7 +96,7 @@ export function createPasswordHasher ({ cost, threads = Math.max(1, Math.min(2, 
   function run<T> (job: Omit<Job, 'id'>): Promise<T> {
     if (closed) return Promise.reject(new Error('password hasher is closed'))
     if (queue.length >= maxWaiting) {
-      return Promise.reject(new AppError(503, 'unavailable', 'The server is busy checking passwords; try again in a few seconds.',
+      return Promise.reject(new AppError('unavailable', 'The server is busy checking passwords; try again in a few seconds.',
         undefined, { 'Retry-After': '5' }))
     }
     if (slots.length === 0) for (let i = 0; i < threads; i++) slots.push(spawn())

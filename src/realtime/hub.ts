@@ -2,6 +2,7 @@
 // no Fastify in it (so its tests need no server): rooms → clients and client → rooms indexes, kept
 // in step, empty rooms deleted. Presence is per user: a user is in a room while any socket is.
 import type { Author } from '../storage/index.js'
+import { corkOf, type Cork } from './cork.js'
 import type { ServerFrame } from './protocol.js'
 import { closeSlowConsumer } from './slow-close.js'
 
@@ -80,7 +81,7 @@ export class Hub {
   readonly #slowClosing = new Set<HubSocket>()
 
   /** TCP sockets corked in this turn; uncorked together once the turn's promise jobs are done. */
-  #corked: Corkable[] = []
+  #corked: Cork[] = []
   readonly #uncorkAll = (): void => {
     const corked = this.#corked
     this.#corked = []
@@ -313,7 +314,7 @@ export class Hub {
     socket.send(data)
     // A big burst goes out in 64 KiB writes as it grows instead of all at the end of the turn:
     // bytes held back by our own cork must not make a reading client look slow.
-    if (raw !== undefined && raw.writableLength > CORK_FLUSH_BYTES) {
+    if (raw.writableLength > CORK_FLUSH_BYTES) {
       raw.uncork()
       raw.cork() // still in #corked: uncorked at the end of the turn
     }
@@ -324,9 +325,8 @@ export class Hub {
    * Every frame written to one socket in one turn of the event loop (a group commit's messages, and
    * the acks after them) leaves in one writev instead of one syscall per frame.
    */
-  #cork (socket: HubSocket): Corkable | undefined {
-    const raw = (socket as { _socket?: Corkable })._socket
-    if (raw === undefined) return undefined
+  #cork (socket: HubSocket): Cork {
+    const raw = corkOf(socket)
     if (raw.writableCorked === 0) {
       raw.cork()
       if (this.#corked.push(raw) === 1) process.nextTick(this.#uncorkAll)
@@ -334,8 +334,6 @@ export class Hub {
     return raw
   }
 }
-
-interface Corkable { cork: () => void, uncork: () => void, readonly writableCorked: number, readonly writableLength: number }
 
 /** Corked bytes past which a socket is flushed within the turn. */
 const CORK_FLUSH_BYTES = 64 * 1024

@@ -2,6 +2,7 @@
 // for what the server sends, and one safe parser. The web client in public/ uses the same names.
 import sjson from 'secure-json-parse'
 import { z } from 'zod'
+import type { ErrorCode } from '../errors.js'
 import { ClientId, MessageBody } from '../messages/schemas.js'
 import type { Author, Message, Room, User } from '../storage/index.js'
 import { isWellFormed } from '../text/names.js'
@@ -27,9 +28,6 @@ export type ClientFrame = z.infer<typeof ClientFrame>
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'leave', 'message', 'typing', 'ping', 'read'])
 
-export type ErrorCode = 'invalid_json' | 'unknown_type' | 'validation_failed' | 'room_not_found' | 'not_joined' |
-'rate_limited' | 'unavailable' | 'internal'
-
 /** Our addition to `ready`: the limits this server applies, so clients can keep within them. */
 export interface Limits {
   /** Messages per user per second (sockets and REST together); 0 = no limit. */
@@ -51,6 +49,7 @@ export type ServerFrame =
   | { type: 'typing', roomId: number, user: Author, isTyping: boolean }
   | { type: 'pong' }
   | { type: 'room', room: Room }
+  // Codes come from the one catalogue in src/errors.ts (REST uses the same ones).
   | { type: 'error', code: ErrorCode, message: string, clientId?: string }
 
 export type ErrorFrame = Extract<ServerFrame, { type: 'error' }>

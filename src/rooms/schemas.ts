@@ -17,3 +17,4 @@ export const RoomWithReadState = RoomSchema.extend({
   unreadCount: z.number().int().describe('Messages from others after lastReadId (counted up to 1000)'),
   lastReadId: z.number().int().nullable().describe('The last message this user has read here, on any device')
 })
+export type RoomWithReadState = z.infer<typeof RoomWithReadState>

@@ -1,45 +1,9 @@
-// The objects of the wire contract (API.md "Objects"), as the storage layer returns them.
+// What the storage layer takes and returns. The contract's objects (API.md "Objects") are the
+// types inferred from their zod schemas in src/schemas.ts.
 
-export interface Author {
-  id: number
-  username: string
-}
+import type { Attachment, Author, Message } from '../schemas.js'
 
-export interface User extends Author {
-  createdAt: string
-}
-
-export interface Room {
-  id: number
-  name: string
-  topic: string
-  createdBy: Author | null
-  createdAt: string
-}
-
-export type AttachmentKind = 'image' | 'video' | 'audio' | 'file'
-
-export interface Attachment {
-  url: string
-  name: string
-  mime: string
-  size: number
-  kind: AttachmentKind
-  /** A small WebP preview, for images only. */
-  thumbnailUrl?: string
-}
-
-export interface Message {
-  id: number
-  roomId: number
-  author: Author
-  body: string
-  attachment: Attachment | null
-  clientId: string | null
-  createdAt: string
-  /** Present (true) only when no key decrypts the stored message: body is "" and attachment null. */
-  unreadable?: true
-}
+export type { Attachment, AttachmentKind, Author, Message, Room, User } from '../schemas.js'
 
 export interface NewMessage {
   roomId: number

@@ -127,5 +127,5 @@ export class ImageGate {
   }
 }
 
-const busy = (): AppError => new AppError(503, 'unavailable', 'The server is busy processing other images; try again in a few seconds.',
+const busy = (): AppError => new AppError('unavailable', 'The server is busy processing other images; try again in a few seconds.',
   undefined, { 'Retry-After': RETRY_SECONDS })

@@ -45,7 +45,7 @@ sharp.concurrency(1)
 
 const megapixels = (pixels: number): string => (Math.floor(pixels / 100_000) / 10).toString()
 const unreadable = () => errors.unsupportedMediaType('The image could not be read; it may be damaged.')
-const outOfSpace = () => new AppError(507, 'insufficient_storage', 'The server is out of space for uploads; try again later.')
+const outOfSpace = () => new AppError('insufficient_storage')
 
 export interface ImageCost {
   /** Estimated peak memory, in bytes. */

@@ -23,7 +23,7 @@ export async function mediaState (dir: string): Promise<MediaState> {
   }
 }
 
-export const mediaUnavailable = (): AppError => new AppError(503, 'media_unavailable',
+export const mediaUnavailable = (): AppError => new AppError('media_unavailable',
   'Uploads are unavailable: the server cannot write to its media folder. Try again later (the operator can see why in /api/health).',
   undefined, { 'Retry-After': '30' })
 

@@ -39,7 +39,7 @@ function asUploadError (error: unknown, maxBytes: number): unknown {
     case 'FST_FIELDS_LIMIT': return errors.payloadTooLarge('Too many parts: send one `file` part and, optionally, a `body` caption.')
     case 'FST_MP_PREMATURE_CLOSE': return errors.validation('The upload was cut short.')
     case 'ENOSPC':
-    case 'EDQUOT': return new AppError(507, 'insufficient_storage', 'The server is out of space for uploads; try again later.')
+    case 'EDQUOT': return new AppError('insufficient_storage')
   }
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return error // a file-system error: 500, logged
   return errors.validation('The multipart body is malformed.')

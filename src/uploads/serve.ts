@@ -75,7 +75,7 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
     const ifRange = request.headers['if-range']
     const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, size) : null
     if (range === 'unsatisfiable') {
-      throw new AppError(416, 'range_not_satisfiable', 'That byte range is not in the file.', undefined, { 'Content-Range': `bytes */${size}` })
+      throw new AppError('range_not_satisfiable', undefined, undefined, { 'Content-Range': `bytes */${size}` })
     }
     if (range === null) {
       reply.header('content-length', size)

@@ -3,16 +3,12 @@
 // the JSDoc in public/js/ (which `tsc -p public/tsconfig.json` checks against the real code).
 
 declare module '*/public/js/types.js' {
-  export interface Author { id: number, username: string }
-  export interface User { id: number, username: string, createdAt: string }
-  export interface Room {
-    id: number, name: string, topic: string, createdBy: Author | null, createdAt: string,
-    unreadCount?: number, lastReadId?: number | null
-  }
-  export interface Message {
-    id: number, roomId: number, author: Author, body: string, attachment: null,
-    clientId: string | null, createdAt: string
-  }
+  // The contract's objects are the server's zod-inferred types, as in public/js/types.js.
+  export type Author = import('../../src/schemas.js').Author
+  export type User = import('../../src/schemas.js').User
+  export type Room = import('../../src/schemas.js').Room &
+    Partial<Pick<import('../../src/rooms/schemas.js').RoomWithReadState, 'unreadCount' | 'lastReadId'>>
+  export type Message = import('../../src/schemas.js').Message
   export interface RoomState {
     room: Room
     unread: number

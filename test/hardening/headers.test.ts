@@ -2,7 +2,7 @@
 // body limits and server timeouts, and the operator's health view.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { bearer, buildTestApp, registerUser, type TestApp } from '../helper.js'
 import { multipart, TINY_PDF } from './support.js'
 
@@ -114,8 +114,25 @@ describe('GET /api/health for the operator', () => {
     expect(body).toMatchObject({ status: 'ok', database: 'ok' })
     expect(body.disk.freeBytes).toBeGreaterThan(0)
     expect(body.disk.totalBytes).toBeGreaterThanOrEqual(body.disk.freeBytes)
-    expect(body.uptimeSeconds).toBeGreaterThanOrEqual(0)
+    expect(Number.isInteger(body.uptimeSeconds)).toBe(true)
     expect(res.body).not.toContain(t.dir) // no paths
+  })
+
+  it('uptime counts whole seconds since the app started', async () => {
+    const first = (await t.app.inject({ url: '/api/health' })).json().uptimeSeconds as number
+    expect(first).toBeGreaterThanOrEqual(0)
+    expect(first).toBeLessThan(600) // this app started during this test file
+    // 90 s later (the clock moved, not the test):
+    const now = performance.now()
+    vi.spyOn(performance, 'now').mockReturnValue(now + 90_000)
+    let later: number
+    try {
+      later = (await t.app.inject({ url: '/api/health' })).json().uptimeSeconds as number
+    } finally {
+      vi.restoreAllMocks()
+    }
+    expect(later - first).toBeGreaterThanOrEqual(89)
+    expect(later - first).toBeLessThanOrEqual(91)
   })
 
   it('503 with the error shape when the database is unusable', async () => {

@@ -4,6 +4,8 @@
 // health OK, stored data unchanged, no prototype polluted.
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { catalogue } from '../../src/errors.js'
 import { buildTestApp, registerUser, type TestApp } from '../helper.js'
 import { openSocket, snapshot, type Sock } from './support.js'
 
@@ -63,9 +65,16 @@ const badFrames: Array<[string, string | Buffer, string[]]> = [
   ['lone surrogate in body', '{"type":"message","roomId":1,"body":"\\ud800","clientId":"u1"}', ['validation_failed', 'ack']]
 ]
 
-describe('hostile WebSocket frames', () => {
-  it('has a case for every kind in the catalogue', () => { expect(badFrames.length).toBeGreaterThanOrEqual(25) })
+/** The clientId an error frame must carry: the frame's own, if it is a string of 1 to 64 characters. */
+function echoedClientId (frame: string | Buffer): string | undefined {
+  let clientId: unknown
+  try {
+    clientId = (JSON.parse(String(frame)) as { clientId?: unknown } | null)?.clientId
+  } catch {}
+  return typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 64 ? clientId : undefined
+}
 
+describe('hostile WebSocket frames', () => {
   it.each(badFrames)('%s → error frame, socket still usable, nothing stored', async (_name, frame, codes) => {
     const before = snapshot(t.config.databasePath)
     const reply = await sock.ask(frame, 'error', 'ack', 'joined', 'pong')
@@ -76,7 +85,12 @@ describe('hostile WebSocket frames', () => {
     }
     expect(reply.type).toBe('error')
     expect(codes).toContain(reply.code)
-    expect(typeof reply.message).toBe('string')
+    expect(Object.hasOwn(catalogue, reply.code)).toBe(true)
+    expect(reply.message).toMatch(/^[A-Z]/) // a sentence for a person, not a stack trace
+    expect(reply.message).not.toMatch(/\bat .+\.(js|ts):\d+/)
+    // A refused send names its clientId (when it is a usable one), so the sender's outbox can mark it failed.
+    expect(reply.clientId).toBe(echoedClientId(frame))
+    expect(sock.ws.readyState).toBe(WebSocket.OPEN)
     expect((await sock.ask({ type: 'ping' }, 'pong')).type).toBe('pong')
     expect(snapshot(t.config.databasePath)).toEqual(before)
     expect(({} as Record<string, unknown>).admin).toBeUndefined()

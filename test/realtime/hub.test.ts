@@ -35,7 +35,7 @@ describe('Hub', () => {
   it('corks each TCP socket for the turn, so a turn\'s frames leave in one write', async () => {
     const hub = new Hub({ maxBufferBytes: 1e6 })
     const [a, socket] = client(hub, 1)
-    const tcp = { corks: 0, uncorks: 0, writableCorked: 0, cork () { this.corks++; this.writableCorked++ }, uncork () { this.uncorks++; this.writableCorked-- } }
+    const tcp = { corks: 0, uncorks: 0, writableCorked: 0, writableLength: 0, cork () { this.corks++; this.writableCorked++ }, uncork () { this.uncorks++; this.writableCorked-- } }
     Object.assign(socket, { _socket: tcp })
     hub.join(a, 1)
     hub.message({ type: 'message', message: message(1, 2, 1) })

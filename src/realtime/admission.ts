@@ -1,0 +1,68 @@
+// Who may open a socket. Before the upgrade: the Origin, the token and the socket caps, refused
+// over plain HTTP with the contract's error body. At the upgrade: the token and the caps again (a
+// logout, an expiry or another socket may have come during the handshake), then the socket joins
+// the hub and gets its `ready` frame.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { AppError, errors } from '../errors.js'
+import { Client, CloseCode, type Hub } from './hub.js'
+import type { Intake } from './intake.js'
+import type { Limits } from './protocol.js'
+import { originChecker, upgradeToken } from './upgrade.js'
+
+export interface SocketCaps {
+  /** Open sockets in all; 0 = no cap. */
+  maxSockets: number
+  /** Open sockets per user; 0 = no cap. */
+  maxSocketsPerUser: number
+}
+
+/** The one check of the socket caps: the refusal to answer, or null while there is room. */
+export function capRefusal (hub: Hub, caps: SocketCaps, userId: number): AppError | null {
+  if (caps.maxSockets > 0 && hub.size >= caps.maxSockets) {
+    return errors.unavailable('The server has all the connections it can take; try again shortly.')
+  }
+  if (caps.maxSocketsPerUser > 0 && hub.socketsOf(userId) >= caps.maxSocketsPerUser) {
+    return new AppError('too_many_sockets', `At most ${caps.maxSocketsPerUser} open connections per user; close another tab first.`,
+      undefined, { 'Retry-After': '5' })
+  }
+  return null
+}
+
+/** `limits` go out in every `ready` frame, so clients can keep within them. */
+export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake, limits: Limits) {
+  const { config, storage } = app
+  const originAllowed = originChecker(config.corsOrigins)
+
+  /** The /ws route's preValidation hook: refusals get a plain HTTP answer. */
+  async function checkUpgrade (request: FastifyRequest): Promise<void> {
+    if (!originAllowed(request.headers.origin, request.protocol, request.headers.host)) {
+      throw errors.forbidden('This page may not open a socket here (Origin not allowed).')
+    }
+    const token = upgradeToken(request.query, request.headers['sec-websocket-protocol'])
+    if (token === null) throw errors.unauthorized('Send your token as ?token= or in Sec-WebSocket-Protocol: bearer, <token>.')
+    request.user = app.verifyAccessToken(token)
+    const refusal = capRefusal(hub, config, request.user.id)
+    if (refusal !== null) throw refusal
+  }
+
+  /** The /ws route's handler, once the socket is open. */
+  function accept (socket: WebSocket, request: FastifyRequest): void {
+    const { id, username, createdAt, jti, exp } = request.user
+    // Everything below is synchronous, so no frame can arrive before the listeners are attached.
+    if (storage.tokens.isRevoked(jti) || exp * 1000 <= Date.now()) {
+      socket.close(CloseCode.unauthorized, 'session ended')
+      return
+    }
+    if (capRefusal(hub, config, id) !== null) {
+      socket.close(CloseCode.policy, 'too many connections')
+      return
+    }
+    const client = new Client(socket, { id, username }, jti, exp)
+    hub.add(client)
+    intake.listen(socket)
+    hub.send(client, { type: 'ready', user: { id, username, createdAt }, limits })
+  }
+
+  return { checkUpgrade, accept }
+}

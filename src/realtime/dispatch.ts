@@ -1,0 +1,60 @@
+// Valid frames → the hub, the message service or the read markers. Refusals go back on the same
+// socket as `error` frames, with codes (and default sentences) from the catalogue in src/errors.ts.
+import type { FastifyInstance } from 'fastify'
+import { AppError, catalogue, type ErrorCode } from '../errors.js'
+import type { Client, Hub } from './hub.js'
+import type { ClientFrame } from './protocol.js'
+
+export function sendError (hub: Hub, client: Client, code: ErrorCode, message: string = catalogue[code].message, clientId?: string): void {
+  hub.send(client, clientId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientId })
+}
+
+export function createDispatch (app: FastifyInstance, hub: Hub) {
+  const { storage, messageService } = app
+  const roomExists = (roomId: number): boolean => hub.hasRoom(roomId) || storage.rooms.exists(roomId)
+
+  async function sendMessage (client: Client, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
+    const clientId = frame.clientId ?? null
+    try {
+      // Resolves after COMMIT; the room's `message` frame has gone out (from the event) by then.
+      const { message } = await messageService.send({ roomId: frame.roomId, author: client.user, body: frame.body, clientId })
+      hub.send(client, { type: 'ack', clientId, message })
+    } catch (error) {
+      if (error instanceof AppError) {
+        sendError(hub, client, error.code, error.message, frame.clientId)
+      } else {
+        app.log.error({ err: error }, 'websocket send failed')
+        sendError(hub, client, 'internal', 'The message could not be stored; send it again.', frame.clientId)
+      }
+    }
+  }
+
+  function notJoined (client: Client, roomId: number, clientId?: string): void {
+    sendError(hub, client, roomExists(roomId) ? 'not_joined' : 'room_not_found', undefined, clientId)
+  }
+
+  return function dispatch (client: Client, frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'join':
+        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
+        return hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) })
+      case 'leave':
+        hub.leave(client, frame.roomId) // leaving a room one is not in is a no-op
+        return
+      case 'message':
+        if (!client.rooms.has(frame.roomId)) return notJoined(client, frame.roomId, frame.clientId)
+        void sendMessage(client, frame)
+        return
+      case 'typing':
+        if (!client.rooms.has(frame.roomId)) return notJoined(client, frame.roomId)
+        return hub.typing(client, frame.roomId, frame.isTyping, performance.now())
+      case 'ping':
+        return hub.send(client, { type: 'pong' })
+      case 'read':
+        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
+        return storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
+    }
+  }
+}
+
+export type Dispatch = ReturnType<typeof createDispatch>
