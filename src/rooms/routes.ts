@@ -13,15 +13,11 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', app.authenticate)
 
   app.get('/api/rooms', {
-    schema: { tags: ['rooms'], summary: 'All rooms, by name, with your unread counts', response: { 200: z.object({ rooms: z.array(RoomWithReadState) }), ...authErrors } }
-  }, async (request) => {
-    const reads = storage.reads.forUser(request.user.id)
-    const rooms = storage.rooms.list().map((room) => {
-      const read = reads.get(room.id)
-      return { ...room, unreadCount: read?.unreadCount ?? 0, lastReadId: read?.lastReadId ?? null }
-    })
-    return { rooms }
-  })
+    schema: { tags: ['rooms'], summary: 'All rooms, by name, with your unread counts', response: { 200: z.object({ rooms: z.array(RoomWithReadState) }), ...authErrors } },
+    // Thousands of rooms, built field by field by the storage layer: checking each against the
+    // schema on the way out (zod) would cost more than building them.
+    serializerCompiler: () => (data) => JSON.stringify(data)
+  }, async (request) => ({ rooms: storage.rooms.listFor(request.user.id) }))
 
   app.post('/api/rooms', {
     // Per user, after authentication: every new room reaches every connected user.

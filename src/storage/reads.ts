@@ -4,6 +4,14 @@ import type { ReadState } from './types.js'
 /** Badges count at most this many unread messages ("999+"). */
 export const UNREAD_CAP = 1000
 
+/**
+ * The unread count of room `r` for the user joined as read marker `m` and sent count `s`, from
+ * counters alone (uncapped; see the LEFT JOINs in READ_STATE_JOINS).
+ */
+export const UNREAD_SQL = 'r.message_count - coalesce(m.read_count, 0) - (coalesce(s.sent, 0) - coalesce(m.read_own, 0))'
+export const READ_STATE_JOINS = `LEFT JOIN read_markers m ON m.user_id = @user AND m.room_id = r.id
+    LEFT JOIN sent_counts s ON s.user_id = @user AND s.room_id = r.id`
+
 interface Marker { last_read_id: number, read_count: number, read_own: number }
 
 /**
@@ -22,11 +30,7 @@ export function createReadsRepo (db: Db) {
     INSERT INTO read_markers (user_id, room_id, last_read_id, read_count, read_own) VALUES (@user, @room, @id, @count, @own)
     ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id, read_count = excluded.read_count, read_own = excluded.read_own`)
   const states = db.prepare<{ user: number }, { room_id: number, last_read_id: number | null, unread: number }>(`
-    SELECT r.id AS room_id, m.last_read_id,
-      r.message_count - coalesce(m.read_count, 0) - (coalesce(s.sent, 0) - coalesce(m.read_own, 0)) AS unread
-    FROM rooms r
-    LEFT JOIN read_markers m ON m.user_id = @user AND m.room_id = r.id
-    LEFT JOIN sent_counts s ON s.user_id = @user AND s.room_id = r.id`)
+    SELECT r.id AS room_id, m.last_read_id, ${UNREAD_SQL} AS unread FROM rooms r ${READ_STATE_JOINS}`)
 
   // Markers only move forward (a late frame from an old tab cannot mark messages unread again),
   // and never past the room's newest message (so future messages cannot be marked read).

@@ -1,5 +1,6 @@
 import { roomNameKey, type Db } from './database.js'
-import type { Room } from './types.js'
+import { READ_STATE_JOINS, UNREAD_CAP, UNREAD_SQL } from './reads.js'
+import type { Room, RoomForUser } from './types.js'
 
 interface RoomRow {
   id: number
@@ -23,6 +24,11 @@ const SELECT = `SELECT r.id, r.name, r.topic, r.created_by, u.username AS creato
 
 export function createRoomsRepo (db: Db) {
   const list = db.prepare<[], RoomRow>(`${SELECT} ORDER BY r.name_key, r.id`)
+  // One pass, primary-key lookups only: the room list costs O(rooms) however much is unread.
+  const listFor = db.prepare<{ user: number }, RoomRow & { last_read_id: number | null, unread: number }>(`
+    SELECT r.id, r.name, r.topic, r.created_by, u.username AS creator, r.created_at, m.last_read_id, ${UNREAD_SQL} AS unread
+    FROM rooms r LEFT JOIN users u ON u.id = r.created_by ${READ_STATE_JOINS}
+    ORDER BY r.name_key, r.id`)
   const byId = db.prepare<[number], RoomRow>(`${SELECT} WHERE r.id = ?`)
   const exists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
   const insert = db.prepare<[string, string, string, number, string], { id: number }>(
@@ -30,6 +36,13 @@ export function createRoomsRepo (db: Db) {
 
   return {
     list: (): Room[] => list.all().map(toRoom),
+    /** Every room, by name, with this user's unread count (capped at UNREAD_CAP) and last-read message. */
+    listFor: (userId: number): RoomForUser[] => listFor.all({ user: userId }).map((row) => {
+      const room = toRoom(row) as RoomForUser
+      room.unreadCount = Math.min(row.unread, UNREAD_CAP)
+      room.lastReadId = row.last_read_id
+      return room
+    }),
     get (id: number): Room | null {
       const row = byId.get(id)
       return row === undefined ? null : toRoom(row)

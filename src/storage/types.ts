@@ -69,3 +69,9 @@ export interface ReadState {
   unreadCount: number
   lastReadId: number | null
 }
+
+/** A room as one user's room list shows it. */
+export interface RoomForUser extends Room {
+  unreadCount: number
+  lastReadId: number | null
+}

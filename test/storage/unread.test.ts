@@ -49,12 +49,16 @@ describe('unread counts', () => {
     storage.reads.markRead(alice.id, 1, ids[4]!)
     const before = listed(storage, alice.id)
     expect(before.get(1)).toEqual({ unreadCount: 3, lastReadId: ids[4] }) // bob's m5, m7 and m8 (alice sent m6 and m9)
+    const roomList = storage.rooms.listFor(alice.id) // what GET /api/rooms answers
+    expect(roomList.map((r) => r.name)).toEqual(['Development', 'General', 'Support'])
+    expect(roomList.find((r) => r.id === 1)).toMatchObject({ unreadCount: 3, lastReadId: ids[4] })
 
     // Another connection hides the messages: a listing that read message rows would now fail.
     const other = new Database(path)
     other.exec('ALTER TABLE messages RENAME TO messages_hidden')
     other.close()
     expect(listed(storage, alice.id)).toEqual(before)
+    expect(storage.rooms.listFor(alice.id)).toEqual(roomList)
   })
 
   it('match the definition through random sends and markers, in both counting directions, capped', () => {
@@ -65,7 +69,13 @@ describe('unread counts', () => {
     const rooms = [1, 2, storage.rooms.create('Busy', '', users[0]!.id)!.id]
     const random = lcg(42)
     const sent: Array<{ id: number, roomId: number }> = []
-    const agree = (): void => { for (const u of users) expect(listed(storage, u.id)).toEqual(oracle(rows, u.id)) }
+    const agree = (): void => {
+      for (const u of users) {
+        const expected = oracle(rows, u.id)
+        expect(listed(storage, u.id)).toEqual(expected)
+        for (const room of storage.rooms.listFor(u.id)) expect({ unreadCount: room.unreadCount, lastReadId: room.lastReadId }).toEqual(expected.get(room.id))
+      }
+    }
     for (let step = 0; step < 60; step++) {
       const batch = Array.from({ length: 1 + random(40) }, () => ({ roomId: rooms[random(3)]!, author: users[random(3)]!, body: 'x' }))
       for (const r of storage.messages.insertBatch(batch)) if (r.ok) sent.push({ id: r.value.message.id, roomId: r.value.message.roomId })
