@@ -91,12 +91,12 @@ async function waitUntil (what: string, proc: Proc, check: () => Promise<boolean
 }
 
 /** Runs a command to its end with inherited output; throws on failure. */
-function runCommand (command: string, argv: string[], cwd = ROOT): Promise<string> {
+function runCommand (command: string, argv: string[], cwd = ROOT, timeoutMs = 300_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.once('exit', (code) => {
       clearTimeout(timer)
       if (code === 0) resolve(out)
@@ -593,7 +593,7 @@ async function main (): Promise<void> {
     // Build and seed at once (two processes, two cores); the server reads the seeded file at start.
     const build = flag('no-build') ? Promise.resolve('') : runCommand('npm', ['run', '--silent', 'build'])
     const seeding = runCommand(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'seed.ts'), join(dir, 'chat.db'), key, String(wanted('history') ? P.history.messages : 1),
-      ...(wanted('rooms') ? [String(P.rooms.rooms), String(P.rooms.perRoom)] : [])])
+      ...(wanted('rooms') ? [String(P.rooms.rooms), String(P.rooms.perRoom)] : [])], ROOT, 1_200_000) // 3M encrypted rows on a busy machine
     await build
     const seedResult = JSON.parse((await seeding).trim()) as Seeded & RoomsSeed
     seeded = seedResult
