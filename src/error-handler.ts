@@ -2,7 +2,7 @@
 // real message (it may hold a path, SQL or a key); the log gets it instead.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, errorBody } from './errors.js'
+import { AppError, errorBody, storageAppError } from './errors.js'
 
 /** Fastify's own error codes that a client can cause, mapped to ours. */
 const FASTIFY_CODES: Record<number, [code: string, message: string]> = {
@@ -62,6 +62,13 @@ export function setErrorHandlers (app: FastifyInstance): void {
     if (status < 500 && known !== undefined) {
       logRefusal(request, status, known[1])
       return reply.code(status).send(errorBody(known[0], CLEAR_MESSAGES[error.code] ?? known[1]))
+    }
+    // A full disk (507) or a database locked by another program (503): any write can meet them.
+    const storage = storageAppError(error, app.config.lockWaitMs / 1000)
+    if (storage !== null) {
+      request.log.warn({ err: error, event: storage.code }, storage.message)
+      if (storage.headers !== undefined) reply.headers(storage.headers)
+      return reply.code(storage.statusCode).send(errorBody(storage.code, storage.message))
     }
     request.log.error({ err: error }, 'request failed')
     return reply.code(500).send(errorBody('internal', 'Something went wrong on the server; it has been logged.'))

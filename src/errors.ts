@@ -1,5 +1,6 @@
 // The error catalogue: every failure a client can see has a code, a status and a sentence for a
 // person. REST answers `{"error": {...}}`; the WebSocket hub sends the same code in an `error` frame.
+import { isStorageFull, isStorageLocked } from './storage/failures.js'
 
 export class AppError extends Error {
   constructor (
@@ -36,5 +37,17 @@ export const errors = {
   unsupportedMediaType: (message: string) => new AppError(415, 'unsupported_media_type', message),
   rateLimited: (retryAfterSeconds: number, message = 'Too many requests; slow down and try again shortly.') =>
     new AppError(429, 'rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
-  unavailable: (message: string) => new AppError(503, 'unavailable', message)
+  unavailable: (message: string, retryAfterSeconds?: number) => new AppError(503, 'unavailable', message, undefined,
+    retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+  insufficientStorage: (message = 'The server\'s disk is full: nothing new can be stored. Try again later.') =>
+    new AppError(507, 'insufficient_storage', message),
+  databaseLocked: (retryAfterSeconds: number) =>
+    errors.unavailable('The database is busy (locked by another program); nothing was stored. Try again shortly.', retryAfterSeconds)
+}
+
+/** A full disk (507) or a database locked by another program (503) as the client's error; null for anything else. */
+export function storageAppError (error: unknown, retryAfterSeconds = 5): AppError | null {
+  if (isStorageFull(error)) return errors.insufficientStorage()
+  if (isStorageLocked(error)) return errors.databaseLocked(retryAfterSeconds)
+  return null
 }

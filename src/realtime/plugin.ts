@@ -7,9 +7,9 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { RawData, WebSocket } from 'ws'
-import { AppError, errors } from '../errors.js'
+import { AppError, errors, storageAppError } from '../errors.js'
 import { createRateLimiter } from '../messages/rate-limiter.js'
-import type { Message, Room } from '../storage/index.js'
+import { whenUnlocked, type Message, type Room } from '../storage/index.js'
 import { Client, CloseCode, Hub, OPEN } from './hub.js'
 import { parseClientFrame, type ClientFrame, type ErrorCode } from './protocol.js'
 import { originChecker, upgradeToken } from './upgrade.js'
@@ -79,6 +79,18 @@ export default fp(async (app) => {
     }
   }
 
+  /** Markers only move forward, so retries that finish out of order cannot move one back. */
+  async function markRead (client: Client, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+    try {
+      await whenUnlocked(() => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId), config.lockWaitMs)
+    } catch (error) {
+      const known = storageAppError(error, config.lockWaitMs / 1000)
+      if (known !== null) return sendError(client, known.code as ErrorCode, 'Your read marker was not saved: ' + known.message)
+      app.log.error({ err: error }, 'read marker failed')
+      sendError(client, 'internal', 'Your read marker was not saved.')
+    }
+  }
+
   function dispatch (client: Client, frame: ClientFrame): void {
     switch (frame.type) {
       case 'join':
@@ -98,7 +110,8 @@ export default fp(async (app) => {
         return hub.send(client, { type: 'pong' })
       case 'read':
         if (!roomExists(frame.roomId)) return sendError(client, 'room_not_found', 'No room has that id.')
-        return storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
+        void markRead(client, frame)
+        return
     }
   }
 

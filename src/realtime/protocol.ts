@@ -27,7 +27,7 @@ export type ClientFrame = z.infer<typeof ClientFrame>
 const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'leave', 'message', 'typing', 'ping', 'read'])
 
 export type ErrorCode = 'invalid_json' | 'unknown_type' | 'validation_failed' | 'room_not_found' | 'not_joined' |
-'rate_limited' | 'unavailable' | 'internal'
+'rate_limited' | 'unavailable' | 'insufficient_storage' | 'internal'
 
 export type ServerFrame =
   | { type: 'ready', user: User }

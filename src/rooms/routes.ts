@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, RoomParams, RoomSchema } from '../schemas.js'
+import { whenUnlocked } from '../storage/index.js'
 import { CreateRoomBody, RoomWithReadState } from './schemas.js'
 
 const perUser = (request: FastifyRequest): string => `user:${request.user.id}`
@@ -28,7 +29,8 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     schema: { tags: ['rooms'], summary: 'Create a room (announced to every socket)', body: CreateRoomBody, response: { 201: z.object({ room: RoomSchema }), 400: ErrorResponse, 409: ErrorResponse, ...authErrors } }
   }, async (request, reply) => {
-    const room = storage.rooms.create(request.body.name, request.body.topic, request.user.id)
+    const { name, topic } = request.body
+    const room = await whenUnlocked(() => storage.rooms.create(name, topic, request.user.id), config.lockWaitMs)
     if (room === null) throw errors.roomExists()
     app.events.emit('room', room)
     return reply.code(201).send({ room })

@@ -78,6 +78,9 @@ export function createMessagesRepo (db: Db, ring: FernetRing) {
       try {
         return { ok: true, value: savepoint(input) }
       } catch (error) {
+        // SQLITE_FULL and I/O errors may roll back the whole transaction, not only the savepoint:
+        // then none of the batch stands, and it fails as a whole.
+        if (!db.inTransaction) throw error
         return { ok: false, error }
       }
     }))
