@@ -33,6 +33,10 @@ export function createRoomsRepo (db: Db) {
   const exists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
   const insert = db.prepare<[string, string, string, number, string], { id: number }>(
     'INSERT INTO rooms (name, name_key, topic, created_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id')
+  // In a transaction of its own: alone, a RETURNING statement commits when it is reset, and a
+  // failed commit there (a full disk) goes unreported: the new room would be lost, silently.
+  const insertCommitted = db.transaction((name: string, topic: string, createdBy: number) =>
+    insert.get(name, roomNameKey(name), topic, createdBy, new Date().toISOString()))
 
   return {
     list: (): Room[] => list.all().map(toRoom),
@@ -50,7 +54,7 @@ export function createRoomsRepo (db: Db) {
     exists: (id: number): boolean => exists.get(id) !== undefined,
     /** The new room, or null when the name is taken (without regard to case). */
     create (name: string, topic: string, createdBy: number): Room | null {
-      const row = insert.get(name, roomNameKey(name), topic, createdBy, new Date().toISOString())
+      const row = insertCommitted(name, topic, createdBy)
       return row === undefined ? null : this.get(row.id)
     }
   }
