@@ -4,13 +4,13 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history storm images)
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images)
 //   (images: upload bombs against a server of its own, bench/images.ts; printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
 //   it, --no-write prevents it). Raw numbers: bench/results/latest.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -38,7 +38,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'storm', 'images'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -51,6 +51,8 @@ const P = {
   durable: { senders: 10, window: 32, subscribers: 10, durationMs: quick ? 2000 : 5000, warmupMs: quick ? 500 : 1000, drainMs: 3000 },
   idle: { sockets: quick ? 1000 : 5000, warmupSockets: quick ? 300 : 1000, rooms: [1, 2, 3], settleMs: quick ? 1000 : 2000 },
   history: { messages: quick ? 100_000 : 1_000_000, connections: 10, durationMs: quick ? 2000 : 5000 },
+  // GET /api/rooms over many rooms full of unread messages: sequential calls, then 20 at once beside /api/health.
+  rooms: { rooms: 2000, perRoom: quick ? 100 : 1000, calls: quick ? 20 : 50, concurrent: 20 },
   storm: { ratePerSec: 20 },
   users: 10
 }
@@ -91,12 +93,12 @@ async function waitUntil (what: string, proc: Proc, check: () => Promise<boolean
 }
 
 /** Runs a command to its end with inherited output; throws on failure. */
-function runCommand (command: string, argv: string[], cwd = ROOT): Promise<string> {
+function runCommand (command: string, argv: string[], cwd = ROOT, timeoutMs = 300_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.once('exit', (code) => {
       clearTimeout(timer)
       if (code === 0) resolve(out)
@@ -156,8 +158,7 @@ const profileDir = (name: string): string => join(PROFILES, `${profileStamp}-${n
 const cpuProf = (name: string): string[] => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(name)}`] : [])
 
 /** The Secure Chat server, restartable with the same settings (tokens stay valid: same SECRET_KEY). */
-async function startSecure (dir: string, key: string): Promise<Target> {
-  const secret = randomBytes(48).toString('base64url')
+async function startSecure (dir: string, key: string, secret: string): Promise<Target> {
   const target: Target = {
     label: 'secure',
     tokens: [],
@@ -363,6 +364,61 @@ async function historyScenario (secure: Target, seeded: Seeded): Promise<void> {
   }
 }
 
+interface RoomsSeed { userId: number, rooms: number, perRoom: number, roomsMs: number }
+
+/** A login token signed with the server's secret, as @fastify/jwt would issue it (no bcrypt, no user to register). */
+function prebuiltToken (secret: string, userId: number): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: String(userId), jti: randomBytes(16).toString('base64url'), iat: now, exp: now + 6 * 3600 })}`
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`
+}
+
+async function roomsScenario (secure: Target, seed: RoomsSeed, secret: string): Promise<void> {
+  const views = [
+    // A bench user: every seeded message is someone else's, so every room has its badge at the cap.
+    { key: 'others', label: 'all unread', token: secure.tokens[0]! },
+    // The seed user: every message is their own, after no marker (the case that was not capped).
+    { key: 'own', label: 'all own', token: prebuiltToken(secret, seed.userId) }
+  ]
+  const expectedRooms = seed.rooms + 4 // the three seed rooms and the history room
+  const list = async (token: string): Promise<number> => {
+    const t0 = performance.now()
+    const response = await fetch(`${secure.url}/api/rooms`, { headers: { authorization: `Bearer ${token}` } })
+    const body = (await response.json()) as { rooms?: Array<{ name: string, unreadCount: number }> }
+    const ms = performance.now() - t0
+    if (response.status !== 200 || body.rooms?.length !== expectedRooms) throw new Error(`GET /api/rooms: HTTP ${response.status}, ${body.rooms?.length} rooms (expected ${expectedRooms})`)
+    const seeded = body.rooms.find((r) => r.name.startsWith('Bench room'))
+    const mine = token === views[1]!.token
+    if (seeded?.unreadCount !== (mine ? 0 : Math.min(seed.perRoom, 1000))) throw new Error(`unexpected unreadCount ${seeded?.unreadCount} in ${seeded?.name}`)
+    return ms
+  }
+  for (const v of views) for (let i = 0; i < 5; i++) await list(v.token) // warm-up: JIT, page cache
+  for (let round = 0; round < P.runs; round++) {
+    for (const v of views) {
+      const cpu0 = cpuMs(secure.proc.pid)
+      const times: number[] = []
+      for (let i = 0; i < P.rooms.calls; i++) times.push(await list(v.token))
+      const cpuPerCall = (cpuMs(secure.proc.pid) - cpu0) / P.rooms.calls
+      times.sort((a, b) => a - b)
+      const median = times[Math.floor(times.length / 2)]!
+      record(`rooms.${v.key}`, 'secure', median)
+      record(`rooms.${v.key}.cpu`, 'secure', cpuPerCall)
+      log(`  rooms      ${v.label.padEnd(10)} run ${round + 1}: GET /api/rooms median ${fmt(median)} ms, max ${fmt(times.at(-1)!)} ms (server CPU ${fmt(cpuPerCall)} ms/call), ${P.rooms.calls} calls one after another`)
+    }
+    // The event loop's view: /api/health sent just after 20 room lists, all at once.
+    const lists = Array.from({ length: P.rooms.concurrent }, async () => list(views[0]!.token))
+    const t0 = performance.now()
+    const health = await fetch(`${secure.url}/api/health`)
+    const healthMs = performance.now() - t0
+    await Promise.all(lists)
+    if (!health.ok) throw new Error(`/api/health answered ${health.status}`)
+    record('rooms.health', 'secure', healthMs)
+    log(`  rooms      health    run ${round + 1}: /api/health answered in ${fmt(healthMs)} ms behind ${P.rooms.concurrent} concurrent room lists`)
+    await sleep(300)
+  }
+}
+
 async function stormScenario (secure: Target, usernames: string[]): Promise<void> {
   // "Without" is the latency scenario's Secure Chat runs; measured here only when that did not run.
   if ((samples.get('latency.delivery.p99')?.secure.length ?? 0) === 0) {
@@ -445,6 +501,15 @@ function rows (): Row[] {
   historyRow('server CPU per newest page (µs)', 'history.newest.cpu', '', () => null)
   historyRow('server CPU per random deep page (µs)', 'history.random.cpu', '', () => null)
   historyRow('random deep page p99 (ms)', 'history.random.p99', '', () => null)
+  const roomsScenarioName = `room list (${P.rooms.rooms.toLocaleString('en-US')} rooms × ${P.rooms.perRoom.toLocaleString('en-US')} msgs)`
+  const roomsRow = (figure: string, key: string, target: string, judge: (s: Spread) => boolean | null): void => {
+    const s = get(key, 'secure')
+    out.push({ scenario: out.some((r) => r.scenario === roomsScenarioName) ? '' : roomsScenarioName, figure, secure: s, baseline: 'n/a', ratio: null, target, verdict: s === null ? 'not run' : verdict(judge(s)) })
+  }
+  roomsRow('GET /api/rooms median (ms), every room unread', 'rooms.others', '< 20 ms', (s) => s.median < 20)
+  roomsRow('GET /api/rooms median (ms), every message your own', 'rooms.own', '< 20 ms', (s) => s.median < 20)
+  roomsRow('server CPU per call (ms), every room unread', 'rooms.others.cpu', '', () => null)
+  roomsRow(`/api/health behind ${P.rooms.concurrent} concurrent room lists (ms)`, 'rooms.health', '', () => null)
   for (const r of out) if (r.target === '') r.verdict = ''
   const without = get('latency.delivery.p99', 'secure')
   const withStorm = get('storm.delivery.p99', 'secure')
@@ -466,7 +531,7 @@ function table (list: Row[]): string {
   return lines.join('\n')
 }
 
-function conditions (startedAt: Date, load: number[], minutes: number, seeded: Seeded | null, skipped: string | null): string {
+function conditions (startedAt: Date, load: number[], minutes: number, seeded: Seeded | null, skipped: string | null, roomsSeed: RoomsSeed | null): string {
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown'
   const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() || String(cpus().length)
   const lines = [
@@ -477,6 +542,7 @@ function conditions (startedAt: Date, load: number[], minutes: number, seeded: S
     `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop, round-robin over the ${P.users} bench users (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
   ]
   if (seeded !== null) lines.push(`- History room: ${(seeded.lastId - seeded.firstId + 1).toLocaleString('en-US')} messages (ids ${seeded.firstId}–${seeded.lastId}) seeded with \`storage.messages.insertBatch\` in ${(seeded.ms / 1000).toFixed(1)} s`)
+  if (roomsSeed !== null && roomsSeed.rooms > 0) lines.push(`- Room list: ${roomsSeed.rooms.toLocaleString('en-US')} more rooms of ${roomsSeed.perRoom.toLocaleString('en-US')} messages each, all from the seed user, seeded the same way in ${(roomsSeed.roomsMs / 1000).toFixed(1)} s; ${P.rooms.calls} sequential calls per run and view (median), the seed user's token signed by the bench with the server's secret`)
   const other = spread(foreignCores)
   if (other !== null) lines.push(`- Other processes on the machine (not the servers, not the load generator) used ${other.median.toFixed(2)} cores in the median run (${other.min.toFixed(2)}–${other.max.toFixed(2)}), of ${cpus().length}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`)
   if (skipped !== null) lines.push(`- **Secure Chat WebSocket scenarios not run**: ${skipped}`)
@@ -521,18 +587,24 @@ async function main (): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'secure-chat-bench-'))
   const key = Fernet.generateKey()
   let seeded: Seeded | null = null
+  let roomsSeed: RoomsSeed | null = null
+  const secret = randomBytes(48).toString('base64url')
   let skipped: string | null = null
   try {
     log(`bench: ${quick ? 'quick' : 'full'} run${profile ? ' with --profile' : ''}, ${P.runs} run(s) per scenario, scenarios: ${[...only].join(' ')}; data in ${dir}`)
     // Build and seed at once (two processes, two cores); the server reads the seeded file at start.
     const build = flag('no-build') ? Promise.resolve('') : runCommand('npm', ['run', '--silent', 'build'])
-    const seeding = runCommand(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'seed.ts'), join(dir, 'chat.db'), key, String(wanted('history') ? P.history.messages : 1)])
+    const seeding = runCommand(process.execPath, ['--import', TSX, join(ROOT, 'bench', 'seed.ts'), join(dir, 'chat.db'), key, String(wanted('history') ? P.history.messages : 1),
+      ...(wanted('rooms') ? [String(P.rooms.rooms), String(P.rooms.perRoom)] : [])], ROOT, 1_200_000) // 3M encrypted rows on a busy machine
     await build
-    seeded = JSON.parse((await seeding).trim()) as Seeded
-    log(`  built; seeded ${(seeded.lastId - seeded.firstId + 1).toLocaleString('en-US')} messages in room ${seeded.roomId} in ${(seeded.ms / 1000).toFixed(1)} s`)
+    const seedResult = JSON.parse((await seeding).trim()) as Seeded & RoomsSeed
+    seeded = seedResult
+    log(`  built; seeded ${(seeded.lastId - seeded.firstId + 1).toLocaleString('en-US')} messages in room ${seeded.roomId} in ${(seeded.ms / 1000).toFixed(1)} s` +
+      (seedResult.rooms > 0 ? `, and ${seedResult.rooms} rooms × ${seedResult.perRoom} messages in ${(seedResult.roomsMs / 1000).toFixed(1)} s` : ''))
+    if (wanted('rooms')) roomsSeed = seedResult
     if (!wanted('history')) seeded = null
 
-    const secure = await startSecure(dir, key)
+    const secure = await startSecure(dir, key, secret)
     servers.push(secure)
     const baseline = await startBaseline()
     servers.push(baseline)
@@ -549,6 +621,7 @@ async function main (): Promise<void> {
     if (wanted('durable')) await durableScenario(both)
     if (wanted('idle')) await idleScenario(both)
     if (wanted('history') && seeded !== null) await historyScenario(secure, seeded)
+    if (wanted('rooms') && roomsSeed !== null) await roomsScenario(secure, roomsSeed, secret)
     if (wanted('storm') && skipped === null) {
       // Every bench user logs in, in turn: many people arriving at once, not one account guessed at.
       const usernames = await Promise.all(secure.tokens.map(async (token) =>
@@ -564,7 +637,7 @@ async function main (): Promise<void> {
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()
-  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped), '', table(list), '', '### Targets', '', notes(list)].join('\n')
+  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped, roomsSeed), '', table(list), '', '### Targets', '', notes(list)].join('\n')
   log('\n' + section)
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ startedAt, quick, profile, params: P, samples: Object.fromEntries(samples), problems: problemNotes }, null, 2))
   if (profile) {

@@ -47,6 +47,7 @@ const schema = z.object({
   REGISTRATIONS_PER_HOUR: int(0, 1_000_000).default(20),
   ROOMS_PER_HOUR: int(0, 1_000_000).default(10),
   BCRYPT_COST: int(4, 15).default(12),
+  DATABASE_LOCK_WAIT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
 
@@ -65,6 +66,7 @@ const wanted: Record<string, string> = {
   REGISTRATIONS_PER_HOUR: 'a whole number, 0 for no limit',
   ROOMS_PER_HOUR: 'a whole number, 0 for no limit',
   BCRYPT_COST: 'a whole number from 4 to 15',
+  DATABASE_LOCK_WAIT_SECONDS: 'a number of seconds from 0.1 to 600',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent'
 }
 
@@ -107,6 +109,8 @@ export interface Config {
   /** Rooms one user may create per hour; 0 = no limit. */
   readonly roomsPerHour: number
   readonly bcryptCost: number
+  /** How long a write waits, without blocking, for a database locked by another program before it is refused (503). */
+  readonly lockWaitMs: number
   readonly logLevel: string
   /** Warnings to log once the logger exists (e.g. a short SECRET_KEY). */
   readonly warnings: readonly string[]
@@ -193,6 +197,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     registrationsPerHour: s.REGISTRATIONS_PER_HOUR,
     roomsPerHour: s.ROOMS_PER_HOUR,
     bcryptCost: s.BCRYPT_COST,
+    lockWaitMs: Math.round(s.DATABASE_LOCK_WAIT_SECONDS * 1000),
     logLevel: s.LOG_LEVEL,
     warnings: Object.freeze(warnings)
   })

@@ -6,7 +6,7 @@ import { FernetRing } from './crypto/fernet.js'
 import { ChatEvents } from './events.js'
 import { createRateLimiter, type RateLimiter } from './messages/rate-limiter.js'
 import { createMessageService, type MessageService } from './messages/service.js'
-import { openStorage, type Storage } from './storage/index.js'
+import { openStorage, whenUnlocked, type Storage } from './storage/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,12 +24,17 @@ export default fp(async (app) => {
     log: (message) => app.log.warn(message),
     onUnreadable: (where) => app.log.error(`Stored ${where} cannot be decrypted with any key in ENCRYPTION_KEY (corrupted, or written with a key no longer given): it is served as unreadable. npm run rotate-keys names such rows.`)
   })
-  // Revoked token ids are needed only until the token would have expired anyway.
-  storage.tokens.purgeExpired()
-  const purge = setInterval(() => storage.tokens.purgeExpired(), 60 * 60 * 1000).unref()
+  // Revoked token ids are needed only until the token would have expired anyway. A purge that
+  // meets a locked database or a full disk is simply left to the next hour.
+  const purgeExpired = (): void => {
+    whenUnlocked(() => storage.tokens.purgeExpired(), config.lockWaitMs)
+      .catch((error: unknown) => app.log.warn({ err: error }, 'could not purge expired revoked tokens; will try again in an hour'))
+  }
+  purgeExpired()
+  const purge = setInterval(purgeExpired, 60 * 60 * 1000).unref()
   const events = new ChatEvents()
   const sendLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
-  const messageService = createMessageService({ storage, events, limiter: sendLimiter })
+  const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs })
 
   app.decorate('storage', storage)
   app.decorate('events', events)

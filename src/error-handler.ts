@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, errorBody, type ErrorCode } from './errors.js'
+import { AppError, errorBody, storageAppError, type ErrorCode } from './errors.js'
 
 /** Fastify's own error codes that a client can cause, mapped to ours. */
 const FASTIFY_CODES: Record<number, [code: ErrorCode, message: string]> = {
@@ -107,6 +107,13 @@ export function setErrorHandlers (app: FastifyInstance): void {
     }
     // JSON prototype poisoning (`__proto__`, `constructor.prototype`) arrives as a plain 400 SyntaxError.
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    // A full disk (507) or a database locked by another program (503): any write can meet them.
+    const storage = storageAppError(error, app.config.lockWaitMs / 1000)
+    if (storage !== null) {
+      request.log.warn({ err: error, event: storage.code }, storage.message)
+      if (storage.headers !== undefined) reply.headers(storage.headers)
+      return reply.code(storage.statusCode).send(errorBody(storage.code, storage.message))
+    }
     if (status < 500) return sendClientError(request, reply, status, error)
     request.log.error({ err: error }, 'request failed')
     return reply.code(500).send(errorBody('internal', 'Something went wrong on the server; it has been logged.'))

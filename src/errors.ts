@@ -1,5 +1,6 @@
 // The error catalogue: every failure a client can see has a code, a status and a sentence for a
 // person. REST answers `{"error": {...}}`; the WebSocket hub sends the same code in an `error` frame.
+import { isStorageFull, isStorageLocked } from './storage/failures.js'
 
 /**
  * Every code a client can see, with its HTTP status and the sentence used when no better one is
@@ -75,5 +76,17 @@ export const errors = {
   misdirected: () => new AppError('misdirected_request'),
   rateLimited: (retryAfterSeconds: number, message?: string) =>
     new AppError('rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
-  unavailable: (message: string) => new AppError('unavailable', message)
+  unavailable: (message: string, retryAfterSeconds?: number) => new AppError('unavailable', message, undefined,
+    retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+  insufficientStorage: (message = 'The server\'s disk is full: nothing new can be stored. Try again later.') =>
+    new AppError('insufficient_storage', message),
+  databaseLocked: (retryAfterSeconds: number) =>
+    errors.unavailable('The database is busy (locked by another program); nothing was stored. Try again shortly.', retryAfterSeconds)
+}
+
+/** A full disk (507) or a database locked by another program (503) as the client's error; null for anything else. */
+export function storageAppError (error: unknown, retryAfterSeconds = 5): AppError | null {
+  if (isStorageFull(error)) return errors.insufficientStorage()
+  if (isStorageLocked(error)) return errors.databaseLocked(retryAfterSeconds)
+  return null
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, UserSchema } from '../schemas.js'
+import { whenUnlocked } from '../storage/index.js'
 import { Credentials, LoginBody, TokenResponse } from './schemas.js'
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -33,7 +34,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     const { username, password } = request.body
     if (storage.users.findForLogin(username) !== null) throw errors.usernameTaken()
-    const user = storage.users.create(username, await passwords.hash(password))
+    const hash = await passwords.hash(password)
+    const user = await whenUnlocked(() => storage.users.create(username, hash), config.lockWaitMs)
     if (user === null) throw errors.usernameTaken() // taken while we were hashing
     request.log.info({ event: 'user_registered', userId: user.id }, 'user registered')
     return reply.code(201).send(app.issueToken(user))
@@ -75,7 +77,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     onRequest: app.authenticate,
     schema: { tags: ['auth'], summary: 'Revoke this token and close its sockets', response: { 204: z.null(), ...authErrors } }
   }, async (request, reply) => {
-    storage.tokens.revoke(request.user.jti, request.user.exp)
+    await whenUnlocked(() => storage.tokens.revoke(request.user.jti, request.user.exp), config.lockWaitMs)
     app.events.emit('revoked', request.user.jti)
     return reply.code(204).send(null)
   })

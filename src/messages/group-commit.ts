@@ -1,45 +1,66 @@
 // Group commit: the sends that arrive in one turn of the event loop are written in one
 // transaction (one fsync), then each caller gets its own result. With synchronous=FULL a commit
 // per message caps durable throughput at the disk's fsync rate; this makes it a per-batch cost.
+// When another program holds the database's write lock, the batch stays queued and is tried again
+// from a timer with a growing pause (new sends join it), never by waiting on the event loop; a
+// send that cannot be committed within `lockWaitMs` of its arrival is refused.
+import { nextRetryMs } from '../storage/failures.js'
 
 export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
 
 interface Pending<I, O> {
   item: I
+  since: number
   resolve: (value: O) => void
   reject: (error: unknown) => void
 }
 
 export interface GroupCommit<I, O> {
   submit: (item: I) => Promise<O>
-  /** Writes whatever is queued now (at shutdown, before the database closes). */
+  /** Writes whatever is queued now (at shutdown, before the database closes); what the lock keeps out is refused. */
   flush: () => void
   readonly pending: number
 }
 
+export interface GroupCommitOptions {
+  maxBatch?: number
+  /** Whether an error thrown by commit means "locked: try again later" (nothing was written). */
+  isLocked?: (error: unknown) => boolean
+  /** How long a send may wait for the lock. */
+  lockWaitMs?: number
+  /** The error a send gets when that wait is over. */
+  lockTimeout?: () => unknown
+}
+
 /**
  * @param commit writes a whole batch in one transaction and returns one outcome per item, in
- *   order. If it throws, the whole batch failed and every caller gets that error.
+ *   order. If it throws, the whole batch failed and every caller gets that error (unless it is a
+ *   lock: then the batch waits and is tried again).
  */
 export function createGroupCommit<I, O> (
   commit: (items: I[]) => Array<Outcome<O>>,
-  { maxBatch = 256 }: { maxBatch?: number } = {}
+  { maxBatch = 256, isLocked = () => false, lockWaitMs = 5000, lockTimeout = () => new Error('the database stayed locked') }: GroupCommitOptions = {}
 ): GroupCommit<I, O> {
   let queue: Array<Pending<I, O>> = []
   let scheduled = false
+  let retry: NodeJS.Timeout | undefined
+  let pause = 0
 
-  function flush (): void {
-    scheduled = false
+  /** Commits batch after batch; false when the lock stopped it (the queue is left as it was). */
+  function drain (): boolean {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch)
-      queue = queue.slice(batch.length)
       let outcomes: Array<Outcome<O>>
       try {
         outcomes = commit(batch.map((p) => p.item))
       } catch (error) {
+        if (isLocked(error)) return false
+        queue = queue.slice(batch.length)
         for (const p of batch) p.reject(error)
         continue
       }
+      queue = queue.slice(batch.length)
+      pause = 0
       batch.forEach((p, i) => {
         const outcome = outcomes[i]
         if (outcome === undefined) p.reject(new Error('group commit returned too few outcomes'))
@@ -47,20 +68,50 @@ export function createGroupCommit<I, O> (
         else p.reject(outcome.error)
       })
     }
+    return true
+  }
+
+  function run (): void {
+    scheduled = false
+    retry = undefined
+    if (drain()) return
+    // Locked. Sends whose wait is over are refused; the rest are tried again later.
+    const now = performance.now()
+    const waiting: Array<Pending<I, O>> = []
+    for (const p of queue) {
+      if (now - p.since >= lockWaitMs) p.reject(lockTimeout())
+      else waiting.push(p)
+    }
+    queue = waiting
+    if (queue.length === 0) {
+      pause = 0
+      return
+    }
+    pause = nextRetryMs(pause)
+    scheduled = true
+    // No later than the oldest send's deadline, so its refusal is not late.
+    retry = setTimeout(run, Math.max(1, Math.min(pause, queue[0]!.since + lockWaitMs - now)))
   }
 
   return {
     submit (item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, resolve, reject })
+        queue.push({ item, since: performance.now(), resolve, reject })
         if (!scheduled) {
           scheduled = true
           // setImmediate runs after the I/O phase, so every frame read in this turn joins the batch.
-          setImmediate(flush)
+          setImmediate(run)
         }
       })
     },
-    flush,
+    flush (): void {
+      clearTimeout(retry)
+      scheduled = false
+      if (drain()) return
+      // Shutting down: there is no later to wait for.
+      for (const p of queue) p.reject(lockTimeout())
+      queue = []
+    },
     get pending () {
       return queue.length
     }

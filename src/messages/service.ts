@@ -1,13 +1,24 @@
 // Sending a message, for every way in (REST, WebSocket, uploads): rate limit → encrypt and commit
 // (grouped) → emit after commit. Nothing here knows HTTP or sockets.
 import type { ChatEvents } from '../events.js'
-import { errors } from '../errors.js'
-import { RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
+import { errors, storageAppError } from '../errors.js'
+import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { RateLimiter } from './rate-limiter.js'
 
-export function createMessageService ({ storage, events, limiter }: { storage: Storage, events: ChatEvents, limiter: RateLimiter }) {
-  const commit = createGroupCommit<NewMessage, StoredMessage>((inputs) => storage.messages.insertBatch(inputs))
+export function createMessageService ({ storage, events, limiter, lockWaitMs }: { storage: Storage, events: ChatEvents, limiter: RateLimiter, lockWaitMs: number }) {
+  // Whether the last commit failed for lack of disk space (GET /api/health reports it).
+  let full = false
+  const commit = createGroupCommit<NewMessage, StoredMessage>((inputs) => {
+    try {
+      const results = storage.messages.insertBatch(inputs)
+      full = results.some((r) => !r.ok && isStorageFull(r.error))
+      return results
+    } catch (error) {
+      if (isStorageFull(error)) full = true
+      throw error
+    }
+  }, { isLocked: isStorageLocked, lockWaitMs, lockTimeout: () => errors.databaseLocked(lockWaitMs / 1000) })
 
   return {
     /** Resolves once the message is durably committed; rejects with an AppError a client can read. */
@@ -19,13 +30,17 @@ export function createMessageService ({ storage, events, limiter }: { storage: S
         stored = await commit.submit(input)
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
-        throw error
+        throw storageAppError(error, lockWaitMs / 1000) ?? error
       }
       if (stored.created) events.emit('message', stored.message)
       return stored
     },
     /** Commits whatever is queued, before the database closes. */
-    flush: () => commit.flush()
+    flush: () => commit.flush(),
+    /** True from a commit that failed for lack of disk space until one succeeds. */
+    get storageFull (): boolean {
+      return full
+    }
   }
 }
 

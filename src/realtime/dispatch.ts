@@ -1,7 +1,8 @@
 // Valid frames → the hub, the message service or the read markers. Refusals go back on the same
 // socket as `error` frames, with codes (and default sentences) from the catalogue in src/errors.ts.
 import type { FastifyInstance } from 'fastify'
-import { AppError, catalogue, type ErrorCode } from '../errors.js'
+import { AppError, catalogue, storageAppError, type ErrorCode } from '../errors.js'
+import { whenUnlocked } from '../storage/index.js'
 import type { Client, Hub } from './hub.js'
 import type { ClientFrame } from './protocol.js'
 
@@ -10,7 +11,7 @@ export function sendError (hub: Hub, client: Client, code: ErrorCode, message: s
 }
 
 export function createDispatch (app: FastifyInstance, hub: Hub) {
-  const { storage, messageService } = app
+  const { storage, messageService, config } = app
   const roomExists = (roomId: number): boolean => hub.hasRoom(roomId) || storage.rooms.exists(roomId)
 
   async function sendMessage (client: Client, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
@@ -26,6 +27,18 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
         app.log.error({ err: error }, 'websocket send failed')
         sendError(hub, client, 'internal', 'The message could not be stored; send it again.', frame.clientId)
       }
+    }
+  }
+
+  /** Markers only move forward, so retries that finish out of order cannot move one back. */
+  async function markRead (client: Client, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+    try {
+      await whenUnlocked(() => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId), config.lockWaitMs)
+    } catch (error) {
+      const known = storageAppError(error, config.lockWaitMs / 1000)
+      if (known !== null) return sendError(hub, client, known.code, 'Your read marker was not saved: ' + known.message)
+      app.log.error({ err: error }, 'read marker failed')
+      sendError(hub, client, 'internal', 'Your read marker was not saved.')
     }
   }
 
@@ -52,7 +65,8 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
         return hub.send(client, { type: 'pong' })
       case 'read':
         if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
-        return storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
+        void markRead(client, frame)
+        return
     }
   }
 }

@@ -55,9 +55,14 @@ export function openDatabase (path: string, ring: FernetRing, options: OpenOptio
     // FULL: an acknowledged message survives a power loss, not only a process crash.
     db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
+    // At start, before any request, a lock held by a backup or a shell may be waited out (5 s)...
     db.pragma('busy_timeout = 5000')
     checkKey(db, ring)
     migrate(db, ring, options.log ?? (() => {}))
+    // ...but never afterwards: SQLite's busy handler sleeps on the calling thread, the event loop.
+    // Writes that find the database locked try again from a timer (storage/failures.ts); WAL
+    // readers never need the lock.
+    db.pragma('busy_timeout = 0')
     return db
   } catch (error) {
     db.close()

@@ -15,6 +15,7 @@ import { createUsersRepo } from './users.js'
 export { KeyMismatchError } from './database.js'
 export type { MediaRecord } from './media.js'
 export { RoomMissingError, type InsertResult } from './messages.js'
+export { isStorageFull, isStorageLocked, whenUnlocked } from './failures.js'
 export type * from './types.js'
 
 export interface StorageOptions extends OpenOptions {

@@ -42,6 +42,10 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
   const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
   const roomExists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
+  // The unread counters (migration 3), kept in the same savepoint as the row they count.
+  const countInRoom = db.prepare<[number]>('UPDATE rooms SET message_count = message_count + 1 WHERE id = ?')
+  const countSent = db.prepare<[number, number]>(`INSERT INTO sent_counts (user_id, room_id, sent) VALUES (?, ?, 1)
+    ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent + 1`)
   // The (room_id, id) index serves all three: a range scan, then a limit.
   const newest = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`)
   const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
@@ -73,6 +77,8 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     const createdAt = new Date().toISOString()
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
       attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt)!
+    countInRoom.run(input.roomId)
+    countSent.run(input.author.id, input.roomId)
     return {
       message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt },
       created: true
@@ -87,6 +93,9 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       try {
         return { ok: true, value: savepoint(input) }
       } catch (error) {
+        // SQLITE_FULL and I/O errors may roll back the whole transaction, not only the savepoint:
+        // then none of the batch stands, and it fails as a whole.
+        if (!db.inTransaction) throw error
         return { ok: false, error }
       }
     }))

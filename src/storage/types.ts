@@ -1,7 +1,7 @@
 // What the storage layer takes and returns. The contract's objects (API.md "Objects") are the
 // types inferred from their zod schemas in src/schemas.ts.
 
-import type { Attachment, Author, Message } from '../schemas.js'
+import type { Attachment, Author, Message, Room } from '../schemas.js'
 
 export type { Attachment, AttachmentKind, Author, Message, Room, User } from '../schemas.js'
 
@@ -32,6 +32,12 @@ export interface HistoryPage {
 
 export interface ReadState {
   roomId: number
+  unreadCount: number
+  lastReadId: number | null
+}
+
+/** A room as one user's room list shows it. */
+export interface RoomForUser extends Room {
   unreadCount: number
   lastReadId: number | null
 }

@@ -10,11 +10,14 @@ export function createUsersRepo (db: Db) {
     'INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING *')
   const byName = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?')
   const byId = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?')
+  // In a transaction of its own: alone, a RETURNING statement commits when it is reset, and a
+  // failed commit there (a full disk) goes unreported: the new user would be lost, silently.
+  const insertCommitted = db.transaction((username: string, hash: string, at: string) => insert.get(username, hash, at))
 
   return {
     /** The new user, or null when the name is taken (without regard to case). */
     create (username: string, passwordHash: string): User | null {
-      const row = insert.get(username, passwordHash, new Date().toISOString())
+      const row = insertCommitted(username, passwordHash, new Date().toISOString())
       return row === undefined ? null : toUser(row)
     },
     /** The user and their hash, for logging in. The hash never leaves the auth module. */

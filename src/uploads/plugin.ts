@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { ClientId } from '../messages/schemas.js'
-import type { Attachment, MediaRecord } from '../storage/index.js'
+import { whenUnlocked, type Attachment, type MediaRecord } from '../storage/index.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
 import { Abandoned, ImageGate } from './gate.js'
@@ -160,7 +160,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         await rename(f.temp, join(dir, f.record.name))
         stored.push(f.record.name)
       }
-      storage.media.add(files.map((f) => f.record))
+      await whenUnlocked(() => storage.media.add(files.map((f) => f.record)), config.lockWaitMs)
       release() // the rows count from now on
 
       const attachment: Attachment = { url: `/media/${main.name}`, name: originalName, mime: main.mime, size: main.size, kind: type.kind }
@@ -172,7 +172,8 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         await discard(stored)
         return { status: 200 as const, message }
       }
-      storage.media.link(message.id, stored)
+      // The message is committed: its files must stay, so a lock is waited out (without blocking).
+      await whenUnlocked(() => storage.media.link(message.id, stored), config.lockWaitMs)
       return { status: 201 as const, message }
     } catch (error) {
       await discard(stored)
@@ -184,7 +185,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function discard (names: string[]): Promise<void> {
-    storage.media.remove(names)
+    await whenUnlocked(() => storage.media.remove(names), config.lockWaitMs)
     await Promise.all(names.map((name) => rm(join(dir, name), { force: true })))
     names.length = 0
   }

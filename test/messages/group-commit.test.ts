@@ -50,4 +50,45 @@ describe('group commit', () => {
     expect(committed).toBe(1)
     await expect(pending).resolves.toBe(1)
   })
+
+  describe('while another connection holds the lock', () => {
+    const locked = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    const isLocked = (error: unknown): boolean => error === locked
+
+    it('keeps the batch queued and tries again later; sends arriving meanwhile join it; nothing is lost', async () => {
+      const batches: number[][] = []
+      let lockedFor = 3
+      const commit = createGroupCommit<number, number>((items) => {
+        if (lockedFor-- > 0) throw locked
+        batches.push(items)
+        return items.map((n) => ({ ok: true, value: n }))
+      }, { isLocked, lockWaitMs: 10_000 })
+      const first = commit.submit(1)
+      await new Promise((resolve) => setTimeout(resolve, 1)) // the first try has met the lock
+      expect(lockedFor).toBeLessThan(3)
+      const second = commit.submit(2)
+      expect(await Promise.all([first, second])).toEqual([1, 2])
+      expect(batches).toEqual([[1, 2]])
+    })
+
+    it('refuses a send with lockTimeout once it has waited lockWaitMs, and stops trying', async () => {
+      let tries = 0
+      const refused = new Error('refused: locked')
+      const commit = createGroupCommit<number, number>(() => { tries++; throw locked }, { isLocked, lockWaitMs: 50, lockTimeout: () => refused })
+      await expect(commit.submit(1)).rejects.toBe(refused)
+      expect(tries).toBeGreaterThan(1)
+      expect(commit.pending).toBe(0)
+      const settled = tries
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      expect(tries).toBe(settled)
+    })
+
+    it('at shutdown (flush) refuses what the lock keeps out instead of waiting', async () => {
+      const refused = new Error('refused: locked')
+      const commit = createGroupCommit<number, number>(() => { throw locked }, { isLocked, lockWaitMs: 60_000, lockTimeout: () => refused })
+      const pending = commit.submit(1)
+      commit.flush()
+      await expect(pending).rejects.toBe(refused)
+    })
+  })
 })

@@ -1,0 +1,44 @@
+// The two storage failures a client can be told about instead of a 500: the disk is full (507),
+// and another program holds the database's write lock (503, try again). The server's connection
+// has busy_timeout 0, so a lock is never waited out on the event loop: writes try again from a
+// timer instead (whenUnlocked here, and the group commit for messages). A PostgreSQL backend would
+// map 53100 disk_full and 55P03 lock_not_available the same way.
+import { setTimeout as delay } from 'node:timers/promises'
+
+const codeOf = (error: unknown): string => String((error as { code?: unknown } | null)?.code ?? '')
+
+/** SQLite's SQLITE_FULL (the file system refused to grow a file), or ENOSPC / EDQUOT from a file write. */
+export function isStorageFull (error: unknown): boolean {
+  const code = codeOf(error)
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** SQLITE_BUSY (another connection writes, or checkpoints) or SQLITE_LOCKED, with any extended code. */
+export function isStorageLocked (error: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)(_|$)/.test(codeOf(error))
+}
+
+const FIRST_RETRY_MS = 5
+const MAX_RETRY_MS = 200
+
+/** Backoff between tries while the database is locked: 5, 10, 20 … 200 ms. */
+export const nextRetryMs = (previous: number): number => Math.min(MAX_RETRY_MS, previous === 0 ? FIRST_RETRY_MS : previous * 2)
+
+/**
+ * Runs a synchronous write; while another program holds the lock, tries again after a growing
+ * pause (the event loop runs meanwhile), for up to `waitMs`. Then the lock error is thrown.
+ */
+export async function whenUnlocked<T> (write: () => T, waitMs: number): Promise<T> {
+  const deadline = performance.now() + waitMs
+  let pause = 0
+  for (;;) {
+    try {
+      return write()
+    } catch (error) {
+      const left = deadline - performance.now()
+      if (!isStorageLocked(error) || left <= 0) throw error
+      pause = nextRetryMs(pause)
+      await delay(Math.min(pause, left))
+    }
+  }
+}
