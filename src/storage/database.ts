@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { FernetRing } from '../crypto/fernet.js'
 import { migrations } from './migrations.js'
+import { checkPlace, explain, StorageProblem, type Place } from './problems.js'
 
 export type Db = Database.Database
 
@@ -29,9 +30,19 @@ export function roomNameKey (name: string): string {
   return name.normalize('NFC').toLowerCase()
 }
 
+const DATABASE: Place = { what: 'the database', setting: 'DATABASE_URL', kind: 'file' }
+
 export function openDatabase (path: string, ring: FernetRing): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
+  let db: Db
+  try {
+    if (path !== ':memory:') {
+      checkPlace(path, DATABASE)
+      mkdirSync(dirname(path), { recursive: true })
+    }
+    db = new Database(path)
+  } catch (error) {
+    throw explain(error, path, DATABASE)
+  }
   try {
     db.pragma('journal_mode = WAL')
     // FULL: an acknowledged message survives a power loss, not only a process crash.
@@ -43,7 +54,11 @@ export function openDatabase (path: string, ring: FernetRing): Db {
     return db
   } catch (error) {
     db.close()
-    throw error
+    const code = (error as { code?: unknown }).code
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StorageProblem(`The database ${path} is not a Secure Chat database, or it is damaged (${code}). Check DATABASE_URL; to restore a backup, see Backups in the README.`)
+    }
+    throw typeof code === 'string' && code.startsWith('SQLITE_') ? explain(error, path, DATABASE) : error
   }
 }
 
@@ -61,8 +76,10 @@ export function checkKey (db: Db, ring: FernetRing): void {
 function migrate (db: Db, ring: FernetRing): void {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > migrations.length) {
-    throw new Error(`The database is from a newer Secure Chat (schema ${version}, this one knows ${migrations.length}): upgrade the server.`)
+    throw new StorageProblem(`The database ${db.name} is from a newer Secure Chat (schema ${version}, this one knows ${migrations.length}): upgrade the server.`)
   }
+  // Up to date: no write transaction, so opening never waits for another writer's lock.
+  if (version === migrations.length) return
   db.transaction(() => {
     for (let v = version; v < migrations.length; v++) db.exec(migrations[v]!)
     db.pragma(`user_version = ${migrations.length}`)

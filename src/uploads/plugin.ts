@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import type { Attachment, MediaRecord } from '../storage/index.js'
+import { checkPlace, explain, type Place } from '../storage/problems.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
 import { processImage } from './images.js'
@@ -27,7 +28,14 @@ const UploadResponse = z.object({ message: MessageSchema })
 const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
   const dir = config.mediaDir
-  mkdirSync(dir, { recursive: true })
+  const place: Place = { what: 'the media folder', setting: 'MEDIA_DIR', kind: 'folder' }
+  try {
+    // Checked now: an unwritable folder would otherwise show only when the first upload fails.
+    checkPlace(dir, place)
+    mkdirSync(dir, { recursive: true })
+  } catch (error) {
+    throw explain(error, dir, place)
+  }
   // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
   // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {
