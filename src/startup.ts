@@ -4,15 +4,17 @@
 // from the wrong folder shows at once, instead of quietly making a fresh database there.
 import type { Config } from './config.js'
 
+const row = (label: string, value: string): string => `  ${label.padEnd(15)} ${value}`
+
 export function startupLines (config: Config, cwd: string): string[] {
   const lines = [
     `Secure Chat: working directory ${cwd} (relative paths in the settings, .env and the key files are found here)`,
-    `  database      ${config.databasePath}`,
-    `  media folder  ${config.mediaDir}`
+    row('database', config.databasePath),
+    row('media folder', config.mediaDir)
   ]
   for (const setting of ['SECRET_KEY', 'ENCRYPTION_KEY'] as const) {
     const file = config.keyFiles.find((key) => key.setting === setting)
-    lines.push(`  ${setting.padEnd(14)}${file === undefined ? 'from the environment' : file.path}`)
+    lines.push(row(setting, file === undefined ? 'from the environment' : file.path))
   }
   for (const file of config.keyFiles) {
     if (file.generated) lines.push(`generated ${file.path.split('/').pop() ?? file.path} — back it up with the database`)

@@ -72,9 +72,9 @@ describe('the server process', () => {
   it('says plainly when the port is in use', async () => {
     const cwd = tempDir()
     const first = await startServer(cwd)
-    const { code, output } = await runServerToExit(tempDir(), { PORT: String(first.port), HOST: '127.0.0.1' })
+    const { code, stderr } = await runServerToExit(tempDir(), { PORT: String(first.port), HOST: '127.0.0.1' })
     await first.stop()
     expect(code).toBe(1)
-    expect(output).toMatch(/^Port in use/)
+    expect(stderr).toMatch(/^Port in use/)
   })
 })
