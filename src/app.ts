@@ -11,7 +11,7 @@ import docs from './docs.js'
 import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
 import { errors } from './errors.js'
 import healthRoutes from './health.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions, RequestLog } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
@@ -37,6 +37,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: options.logger === false
       ? false
       : Object.assign({}, loggerOptions(config.logLevel), options.logStream === undefined ? {} : { stream: options.logStream }),
+    logController: new RequestLog(),
     // JSON bodies are small here; uploads have their own limit.
     bodyLimit: 64 * 1024,
     // No reverse proxy in front by default: these stop slow-loris clients.
@@ -74,6 +75,5 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(uploads)
   await app.register(staticFiles)
 
-  for (const warning of config.warnings) app.log.warn(warning)
   return app
 }

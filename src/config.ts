@@ -1,6 +1,8 @@
 // Settings from the environment (and `.env`), validated once into a frozen, typed object.
 // The names and defaults are the contract's Settings table; the rest are ours and documented in
-// `.env.example`. Tests build a Config with `parseConfig` and never touch process.env.
+// `.env.example`. Each setting is one row of `settings` below: its schema (with the default), the
+// sentence an operator reads when the value is wrong, and the Config field it fills; the Config
+// type is inferred from the rows. Tests build a Config with `parseConfig` and never touch process.env.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
@@ -9,11 +11,35 @@ import { Fernet } from './crypto/fernet.js'
 import { parseAllowedHost } from './security/host-check.js'
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const MB = 1024 * 1024
 
-/** `sqlite:///relative`, `sqlite:////absolute` or a plain path (as the Python seed wrote it). */
+/** A setting that cannot be used: its message is the one line the process prints before it exits. */
+export class ConfigError extends Error {
+  constructor (setting: string, want: string) {
+    super(`Invalid setting ${setting}: expected ${want}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const SQLITE_FORMS = 'sqlite:///relative/path.db, sqlite:////absolute/path.db or a plain file path'
+
+/**
+ * `sqlite:///relative`, `sqlite:////absolute` or a plain path (as the Python seed wrote it); a
+ * driver suffix as in SQLAlchemy URLs (`sqlite+aiosqlite:///`) is SQLite too. Any other scheme
+ * is refused: a path would otherwise quietly become a folder named after it.
+ */
 export function databasePath (url: string, cwd: string): string {
-  if (url === ':memory:') return url
-  const path = url.startsWith('sqlite:///') ? url.slice('sqlite:///'.length) : url
+  let path = url
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]
+  if (scheme !== undefined) {
+    if (!/^sqlite(\+\w+)?$/i.test(scheme)) {
+      throw new ConfigError('DATABASE_URL', `a SQLite file (${SQLITE_FORMS}): this build does not support ${scheme}:// databases`)
+    }
+    path = url.slice(scheme.length + '://'.length)
+    if (!path.startsWith('/')) throw new ConfigError('DATABASE_URL', `${SQLITE_FORMS} (three slashes before a relative path)`)
+    path = path.slice(1)
+  }
+  if (path === ':memory:') return path
   if (path === '') throw new Error('no file in it')
   return isAbsolute(path) ? path : resolve(cwd, path)
 }
@@ -25,95 +51,114 @@ function parseOrigins (value: string): string[] {
   return z.array(z.string()).parse(list).map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)
 }
 
-const schema = z.object({
-  PORT: int(0, 65535).default(8000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  SECRET_KEY: z.string().optional(),
-  ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 525_600).default(120),
-  DATABASE_URL: z.string().default('sqlite:///./chat.db'),
-  ENCRYPTION_KEY: z.string().optional(),
-  CORS_ALLOW_ORIGINS: z.string().default('["http://localhost:8000","http://127.0.0.1:8000"]'),
-  ALLOWED_HOSTS: z.string().default(''),
-  MEDIA_DIR: z.string().min(1).default('./media'),
-  MAX_UPLOAD_MB: int(1, 4096).default(25),
-  UPLOAD_QUOTA_MB: int(0, 10_000_000).default(1024),
-  MESSAGES_PER_SECOND: int(0, 100_000).default(10),
-  MAX_SOCKETS_PER_USER: int(0, 100_000).default(20),
-  MAX_SOCKETS: int(0, 10_000_000).default(10_000),
-  MAX_FRAME_BYTES: int(1024, 16 * 1024 * 1024).default(65_536),
-  MAX_SOCKET_BUFFER_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+/** A key file read this start, or made because it was missing. */
+export interface KeyFile {
+  readonly setting: 'SECRET_KEY' | 'ENCRYPTION_KEY'
+  readonly path: string
+  readonly generated: boolean
+}
+
+/** What a setting's `read` may use besides its own value. */
+interface Context {
+  readonly cwd: string
+  /** NODE_ENV=production: what is only a warning elsewhere stops the start. */
+  readonly production: boolean
+  readonly warnings: string[]
+  /** Reads a kept key, or makes one (written only once every setting is valid). */
+  readonly keptKey: (setting: KeyFile['setting'], file: string, make: () => string) => string
+}
+
+interface Setting<F extends string, S extends z.ZodType, T> {
+  /** The Config field this setting fills. */
+  readonly field: F
+  /** Validates a value that is set (not blank), and gives the default. */
+  readonly schema: S
+  /** What a good value looks like, for "Invalid setting NAME: expected …". */
+  readonly want: string
+  /** The field's value from the valid setting; throwing anything but a ConfigError means `want`. */
+  readonly read: (value: z.output<S>, context: Context) => T
+}
+
+function setting<F extends string, S extends z.ZodType, T = z.output<S>> (
+  field: F, schema: S, want: string, read?: (value: z.output<S>, context: Context) => T
+): Setting<F, S, T> {
+  return { field, schema, want, read: read ?? ((value) => value as T) }
+}
+
+const NO_LIMIT = 'a whole number, 0 for no limit'
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const settings = {
+  PORT: setting('port', int(0, 65535).default(8000), 'a whole number from 0 to 65535'),
+  HOST: setting('host', z.string().min(1).default('127.0.0.1'), 'an address to listen on, e.g. 127.0.0.1 or 0.0.0.0'),
+  // JWT signing secret.
+  SECRET_KEY: setting('secretKey', z.string().optional(), 'a value (or a .secret_key file)', (value, c) => {
+    const key = value ?? c.keptKey('SECRET_KEY', '.secret_key', () => randomBytes(48).toString('base64url'))
+    if (Buffer.byteLength(key) < 32) {
+      if (c.production) throw new ConfigError('SECRET_KEY', 'at least 32 bytes when NODE_ENV=production (e.g. `openssl rand -base64 48`), or no value to have one generated')
+      c.warnings.push('SECRET_KEY is shorter than 32 bytes: anyone who guesses it can sign in as any user. Use a long random value, or unset it to have one generated.')
+    }
+    return key
+  }),
+  ACCESS_TOKEN_EXPIRE_MINUTES: setting('tokenTtlMinutes', int(1, 525_600).default(120), 'a whole number of minutes from 1 to 525600'),
+  // Absolute path of the SQLite file, or ':memory:'.
+  DATABASE_URL: setting('databasePath', z.string().default('sqlite:///./chat.db'), SQLITE_FORMS, (url, c) => databasePath(url, c.cwd)),
+  // Fernet keys, the first encrypts.
+  ENCRYPTION_KEY: setting('encryptionKeys', z.string().optional(), 'a Fernet key (url-safe base64 of 32 bytes), or several separated by commas', (value, c) => {
+    const keys = (value ?? c.keptKey('ENCRYPTION_KEY', '.fernet_key', Fernet.generateKey)).split(',').map((key) => key.trim()).filter(Boolean)
+    if (keys.length === 0 || !keys.every((key) => Fernet.isValidKey(key))) throw new Error('not a key')
+    return Object.freeze(keys)
+  }),
+  CORS_ALLOW_ORIGINS: setting('corsOrigins', z.string().default('["http://localhost:8000","http://127.0.0.1:8000"]'),
+    'a JSON array of origins or a comma-separated list', (value) => {
+      const origins = parseOrigins(value)
+      // The WebSocket origin check is what stops cross-site WebSocket hijacking; "*" would switch it off.
+      if (origins.some((origin) => origin.includes('*'))) {
+        throw new ConfigError('CORS_ALLOW_ORIGINS', 'the origins that may use the API, e.g. https://chat.example.com, not "*": with "*" any website could open WebSockets and call the API as your signed-in users')
+      }
+      return Object.freeze(origins)
+    }),
+  // Host names (besides the built-in ones) requests may carry in Host; see security/host-check.ts.
+  ALLOWED_HOSTS: setting('allowedHosts', z.string().default(''),
+    'comma-separated host names, each optionally with :port or a leading *. (e.g. chat.example.com,*.example.org)', (value) => {
+      const hosts = value.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)
+      if (!hosts.every((entry) => parseAllowedHost(entry) !== null)) throw new Error('not a host')
+      return Object.freeze(hosts)
+    }),
+  MEDIA_DIR: setting('mediaDir', z.string().min(1).default('./media'), 'a folder path', (dir, c) => resolve(c.cwd, dir)),
+  MAX_UPLOAD_MB: setting('maxUploadBytes', int(1, 4096).default(25), 'a whole number of megabytes from 1 to 4096', (mb) => mb * MB),
+  // Bytes of uploads each user may keep; 0 = no limit.
+  UPLOAD_QUOTA_MB: setting('uploadQuotaBytes', int(0, 10_000_000).default(1024), 'a whole number of megabytes, 0 for no limit', (mb) => mb * MB),
+  MESSAGES_PER_SECOND: setting('messagesPerSecond', int(0, 100_000).default(10), NO_LIMIT),
+  MAX_SOCKETS_PER_USER: setting('maxSocketsPerUser', int(0, 100_000).default(20), NO_LIMIT),
+  // Open WebSocket connections in all; 0 = no limit.
+  MAX_SOCKETS: setting('maxSockets', int(0, 10_000_000).default(10_000), NO_LIMIT),
+  // Largest WebSocket frame a client may send (ws maxPayload; close 1009 beyond).
+  MAX_FRAME_BYTES: setting('maxFrameBytes', int(1024, 16 * MB).default(65_536), 'a whole number of bytes from 1024 to 16777216'),
+  // A socket with more unsent bytes than this is a slow consumer: closed with 1013.
+  MAX_SOCKET_BUFFER_BYTES: setting('maxSocketBufferBytes', int(16 * 1024, 1024 * MB).default(MB), 'a whole number of bytes from 16384 to 1073741824'),
+  // WebSocket ping interval; a socket that has not answered by the next ping is dropped.
   // Decimals allowed, so tests can use a fraction of a second.
-  HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
-  REGISTRATIONS_PER_HOUR: int(0, 1_000_000).default(20),
-  ROOMS_PER_HOUR: int(0, 1_000_000).default(10),
-  BCRYPT_COST: int(4, 15).default(12),
-  DATABASE_LOCK_WAIT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
-})
-
-const wanted: Record<string, string> = {
-  PORT: 'a whole number from 0 to 65535',
-  HOST: 'an address to listen on, e.g. 127.0.0.1 or 0.0.0.0',
-  ACCESS_TOKEN_EXPIRE_MINUTES: 'a whole number of minutes from 1 to 525600',
-  MAX_UPLOAD_MB: 'a whole number of megabytes from 1 to 4096',
-  UPLOAD_QUOTA_MB: 'a whole number of megabytes, 0 for no limit',
-  MESSAGES_PER_SECOND: 'a whole number, 0 for no limit',
-  MAX_SOCKETS_PER_USER: 'a whole number, 0 for no limit',
-  MAX_SOCKETS: 'a whole number, 0 for no limit',
-  MAX_FRAME_BYTES: 'a whole number of bytes from 1024 to 16777216',
-  MAX_SOCKET_BUFFER_BYTES: 'a whole number of bytes from 16384 to 1073741824',
-  HEARTBEAT_SECONDS: 'a number of seconds from 0.1 to 3600',
-  REGISTRATIONS_PER_HOUR: 'a whole number, 0 for no limit',
-  ROOMS_PER_HOUR: 'a whole number, 0 for no limit',
-  BCRYPT_COST: 'a whole number from 4 to 15',
-  DATABASE_LOCK_WAIT_SECONDS: 'a number of seconds from 0.1 to 600',
-  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent'
+  HEARTBEAT_SECONDS: setting('heartbeatMs', z.coerce.number().min(0.1).max(3600).default(30), 'a number of seconds from 0.1 to 3600',
+    (seconds) => Math.round(seconds * 1000)),
+  REGISTRATIONS_PER_HOUR: setting('registrationsPerHour', int(0, 1_000_000).default(20), NO_LIMIT),
+  // Rooms one user may create per hour; 0 = no limit.
+  ROOMS_PER_HOUR: setting('roomsPerHour', int(0, 1_000_000).default(10), NO_LIMIT),
+  BCRYPT_COST: setting('bcryptCost', int(4, 15).default(12), 'a whole number from 4 to 15'),
+  // How long a write waits, without blocking, for a database locked by another program before it is refused (503).
+  DATABASE_LOCK_WAIT_SECONDS: setting('lockWaitMs', z.coerce.number().min(0.1).max(600).default(5), 'a number of seconds from 0.1 to 600',
+    (seconds) => Math.round(seconds * 1000)),
+  LOG_LEVEL: setting('logLevel', z.enum(LEVELS).default('info'), `one of ${LEVELS.join(', ')}`)
 }
 
-/** A setting that cannot be used: its message is the one line the process prints before it exits. */
-export class ConfigError extends Error {
-  constructor (setting: string, want: string) {
-    super(`Invalid setting ${setting}: expected ${want}`)
-    this.name = 'ConfigError'
-  }
-}
+type Settings = typeof settings
+type Fields = { readonly [K in keyof Settings as Settings[K]['field']]: ReturnType<Settings[K]['read']> }
 
-export interface Config {
-  readonly port: number
-  readonly host: string
-  /** JWT signing secret. */
-  readonly secretKey: string
-  readonly tokenTtlMinutes: number
-  /** Absolute path of the SQLite file, or ':memory:'. */
-  readonly databasePath: string
-  /** Fernet keys, the first encrypts. */
-  readonly encryptionKeys: readonly string[]
-  readonly corsOrigins: readonly string[]
-  /** Host names (besides the built-in ones) requests may carry in Host; see security/host-check.ts. */
-  readonly allowedHosts: readonly string[]
-  readonly mediaDir: string
-  readonly maxUploadBytes: number
-  /** Bytes of uploads each user may keep; 0 = no limit. */
-  readonly uploadQuotaBytes: number
-  readonly messagesPerSecond: number
-  readonly maxSocketsPerUser: number
-  /** Open WebSocket connections in all; 0 = no limit. */
-  readonly maxSockets: number
-  /** Largest WebSocket frame a client may send (ws maxPayload; close 1009 beyond). */
-  readonly maxFrameBytes: number
-  /** A socket with more unsent bytes than this is a slow consumer: closed with 1013. */
-  readonly maxSocketBufferBytes: number
-  /** WebSocket ping interval; a socket that has not answered by the next ping is dropped. */
-  readonly heartbeatMs: number
-  readonly registrationsPerHour: number
-  /** Rooms one user may create per hour; 0 = no limit. */
-  readonly roomsPerHour: number
-  readonly bcryptCost: number
-  /** How long a write waits, without blocking, for a database locked by another program before it is refused (503). */
-  readonly lockWaitMs: number
-  readonly logLevel: string
-  /** Warnings to log once the logger exists (e.g. a short SECRET_KEY). */
+export interface Config extends Fields {
+  /** Warnings for the operator (e.g. a short SECRET_KEY), printed at start. */
   readonly warnings: readonly string[]
+  /** The key files behind SECRET_KEY and ENCRYPTION_KEY when they are not set; relative to `cwd`. */
+  readonly keyFiles: readonly KeyFile[]
 }
 
 export interface ConfigSources {
@@ -123,82 +168,51 @@ export interface ConfigSources {
   generateKeys?: boolean
 }
 
-/** Reads a kept key, or makes one and keeps it with mode 0600 so only this user can read it. */
-function keptKey (file: string, make: () => string, generate: boolean, setting: string): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
-  if (!generate) throw new ConfigError(setting, `a value (or a ${file} file)`)
-  const key = make()
-  writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' })
-  return key
-}
-
 export function parseConfig (env: Record<string, string | undefined>, sources: ConfigSources = {}): Config {
   const cwd = sources.cwd ?? process.cwd()
   // An empty value means "unset", as `.env.example` leaves the secrets.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''))
-  const result = schema.safeParse(present)
-  if (!result.success) {
-    const setting = String(result.error.issues[0]?.path[0] ?? 'unknown')
-    throw new ConfigError(setting, wanted[setting] ?? 'a valid value')
+  const present = (name: string): string | undefined => env[name]?.trim() === '' ? undefined : env[name]
+  const names = Object.keys(settings) as Array<keyof Settings>
+
+  // Every value is checked before any is used, so a bad one never leaves a key file behind.
+  const valid = new Map<string, unknown>()
+  for (const name of names) {
+    const result = settings[name].schema.safeParse(present(name))
+    if (!result.success) throw new ConfigError(name, settings[name].want)
+    valid.set(name, result.data)
   }
-  const s = result.data
+
   const warnings: string[] = []
-
-  const secretKey = s.SECRET_KEY ??
-    keptKey(resolve(cwd, '.secret_key'), () => randomBytes(48).toString('base64url'), sources.generateKeys ?? false, 'SECRET_KEY')
-  if (Buffer.byteLength(secretKey) < 32) {
-    warnings.push('SECRET_KEY is shorter than 32 bytes: anyone who guesses it can sign in as any user. Use a long random value, or unset it to have one generated.')
+  const keyFiles: KeyFile[] = []
+  const toWrite: Array<[path: string, key: string]> = []
+  const context: Context = {
+    cwd,
+    production: env.NODE_ENV === 'production',
+    warnings,
+    keptKey (name, file, make) {
+      const path = resolve(cwd, file)
+      if (existsSync(path)) {
+        keyFiles.push({ setting: name, path, generated: false })
+        return readFileSync(path, 'utf8').trim()
+      }
+      if (sources.generateKeys !== true) throw new ConfigError(name, `a value (or a ${path} file)`)
+      const key = make()
+      keyFiles.push({ setting: name, path, generated: true })
+      toWrite.push([path, key])
+      return key
+    }
   }
 
-  const encryptionKeys = (s.ENCRYPTION_KEY ??
-    keptKey(resolve(cwd, '.fernet_key'), Fernet.generateKey, sources.generateKeys ?? false, 'ENCRYPTION_KEY'))
-    .split(',').map((key) => key.trim()).filter(Boolean)
-  if (encryptionKeys.length === 0 || !encryptionKeys.every((key) => Fernet.isValidKey(key))) {
-    throw new ConfigError('ENCRYPTION_KEY', 'a Fernet key (url-safe base64 of 32 bytes), or several separated by commas')
+  const config: Record<string, unknown> = {}
+  for (const name of names) {
+    const { field, want, read } = settings[name] as Setting<string, z.ZodType, unknown>
+    try {
+      config[field] = read(valid.get(name), context)
+    } catch (error) {
+      throw error instanceof ConfigError ? error : new ConfigError(name, want)
+    }
   }
-
-  let corsOrigins: string[]
-  try {
-    corsOrigins = parseOrigins(s.CORS_ALLOW_ORIGINS)
-  } catch {
-    throw new ConfigError('CORS_ALLOW_ORIGINS', 'a JSON array of origins or a comma-separated list')
-  }
-
-  const allowedHosts = s.ALLOWED_HOSTS.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)
-  if (!allowedHosts.every((entry) => parseAllowedHost(entry) !== null)) {
-    throw new ConfigError('ALLOWED_HOSTS', 'comma-separated host names, each optionally with :port or a leading *. (e.g. chat.example.com,*.example.org)')
-  }
-
-  let dbPath: string
-  try {
-    dbPath = databasePath(s.DATABASE_URL, cwd)
-  } catch {
-    throw new ConfigError('DATABASE_URL', 'sqlite:///relative/path.db, sqlite:////absolute/path.db or a plain file path')
-  }
-
-  return Object.freeze({
-    port: s.PORT,
-    host: s.HOST,
-    secretKey,
-    tokenTtlMinutes: s.ACCESS_TOKEN_EXPIRE_MINUTES,
-    databasePath: dbPath,
-    encryptionKeys: Object.freeze(encryptionKeys),
-    corsOrigins: Object.freeze(corsOrigins),
-    allowedHosts: Object.freeze(allowedHosts),
-    mediaDir: resolve(cwd, s.MEDIA_DIR),
-    maxUploadBytes: s.MAX_UPLOAD_MB * 1024 * 1024,
-    uploadQuotaBytes: s.UPLOAD_QUOTA_MB * 1024 * 1024,
-    messagesPerSecond: s.MESSAGES_PER_SECOND,
-    maxSocketsPerUser: s.MAX_SOCKETS_PER_USER,
-    maxSockets: s.MAX_SOCKETS,
-    maxFrameBytes: s.MAX_FRAME_BYTES,
-    maxSocketBufferBytes: s.MAX_SOCKET_BUFFER_BYTES,
-    heartbeatMs: Math.round(s.HEARTBEAT_SECONDS * 1000),
-    registrationsPerHour: s.REGISTRATIONS_PER_HOUR,
-    roomsPerHour: s.ROOMS_PER_HOUR,
-    bcryptCost: s.BCRYPT_COST,
-    lockWaitMs: Math.round(s.DATABASE_LOCK_WAIT_SECONDS * 1000),
-    logLevel: s.LOG_LEVEL,
-    warnings: Object.freeze(warnings)
-  })
+  // Mode 0600: only this user can read the keys. 'wx': never overwrite one another start made.
+  for (const [path, key] of toWrite) writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' })
+  return Object.freeze({ ...config, warnings: Object.freeze(warnings), keyFiles: Object.freeze(keyFiles) }) as unknown as Config
 }

@@ -88,6 +88,38 @@ describe('parseConfig', () => {
     expect(readFileSync(join(cwd, '.secret_key'), 'utf8').trim()).toBe(config.secretKey)
   })
 
+  it('refuses a SECRET_KEY shorter than 32 bytes when NODE_ENV=production', () => {
+    expect(() => parseConfig({ ...keys, SECRET_KEY: 'short', NODE_ENV: 'production' }, { cwd: dir() }))
+      .toThrow(/^Invalid setting SECRET_KEY: expected at least 32 bytes when NODE_ENV=production/)
+    expect(parseConfig({ ...keys, NODE_ENV: 'production' }, { cwd: dir() }).warnings).toEqual([])
+  })
+
+  it('refuses "*" in CORS_ALLOW_ORIGINS, saying why', () => {
+    for (const value of ['["*"]', '*', 'http://a.example,*']) {
+      expect(() => parseConfig({ ...keys, CORS_ALLOW_ORIGINS: value }, { cwd: dir() }))
+        .toThrow(/^Invalid setting CORS_ALLOW_ORIGINS: .*not "\*": with "\*" any website could open WebSockets/)
+    }
+  })
+
+  it('says which key files it read and which it made', () => {
+    const cwd = dir()
+    writeFileSync(join(cwd, '.secret_key'), keys.SECRET_KEY)
+    const config = parseConfig({}, { cwd, generateKeys: true })
+    expect(config.keyFiles).toEqual([
+      { setting: 'SECRET_KEY', path: join(cwd, '.secret_key'), generated: false },
+      { setting: 'ENCRYPTION_KEY', path: join(cwd, '.fernet_key'), generated: true }
+    ])
+    expect(parseConfig(keys, { cwd }).keyFiles).toEqual([])
+  })
+
+  it('writes no key file when another setting is bad', () => {
+    const cwd = dir()
+    expect(() => parseConfig({ CORS_ALLOW_ORIGINS: '["unterminated' }, { cwd, generateKeys: true })).toThrow(/CORS_ALLOW_ORIGINS/)
+    expect(() => parseConfig({ DATABASE_URL: 'postgresql://db/chat' }, { cwd, generateKeys: true })).toThrow(/DATABASE_URL/)
+    expect(existsSync(join(cwd, '.secret_key'))).toBe(false)
+    expect(existsSync(join(cwd, '.fernet_key'))).toBe(false)
+  })
+
   it('does not write key files unless asked to', () => {
     const cwd = dir()
     expect(() => parseConfig({}, { cwd })).toThrow(ConfigError)
@@ -101,8 +133,21 @@ describe('databasePath', () => {
     ['sqlite:///data/chat.db', '/srv/app/data/chat.db'],
     ['sqlite:////var/lib/chat.db', '/var/lib/chat.db'],
     ['chat.db', '/srv/app/chat.db'],
-    ['/abs/chat.db', '/abs/chat.db']
+    ['/abs/chat.db', '/abs/chat.db'],
+    ['sqlite+aiosqlite:///./chat.db', '/srv/app/chat.db'],
+    ['sqlite+pysqlite:////var/lib/chat.db', '/var/lib/chat.db'],
+    [':memory:', ':memory:']
   ])('%s → %s', (url, path) => {
     expect(databasePath(url, '/srv/app')).toBe(path)
+  })
+
+  it.each([
+    ['postgresql://user:pw@db/chat', /this build does not support postgresql:\/\/ databases/],
+    ['mysql+pymysql://db/chat', /does not support mysql\+pymysql:\/\//],
+    ['sqlite://chat.db', /three slashes/]
+  ])('refuses %s in one line instead of making a folder of it', (url, message) => {
+    const cwd = dir()
+    expect(() => parseConfig({ ...keys, DATABASE_URL: url }, { cwd })).toThrow(message)
+    expect(() => parseConfig({ ...keys, DATABASE_URL: url }, { cwd })).toThrow(/^Invalid setting DATABASE_URL: expected a SQLite file|^Invalid setting DATABASE_URL: expected sqlite/)
   })
 })

@@ -25,6 +25,8 @@ export interface ServerProcess {
   port: number
   url: string
   output: () => string
+  stdout: () => string
+  stderr: () => string
   /** Resolves with the exit code (or signal name) once the process has ended. */
   exited: Promise<number | string>
   stop: (signal?: NodeJS.Signals) => Promise<number | string>
@@ -39,8 +41,10 @@ export async function startServer (cwd: string, env: Record<string, string> = {}
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''
-  child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString() })
-  child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString() })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); out += chunk.toString() })
+  child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); err += chunk.toString() })
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
@@ -63,6 +67,8 @@ export async function startServer (cwd: string, env: Record<string, string> = {}
     port,
     url,
     output: () => log,
+    stdout: () => out,
+    stderr: () => err,
     exited,
     async stop (signal: NodeJS.Signals = 'SIGTERM') {
       if (!ended) child.kill(signal)
@@ -72,17 +78,19 @@ export async function startServer (cwd: string, env: Record<string, string> = {}
 }
 
 /** Runs the server process to its end (for start-up failures) and returns its exit code and output. */
-export async function runServerToExit (cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null, output: string }> {
+export async function runServerToExit (cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null, output: string, stdout: string, stderr: string }> {
   const child = spawn(process.execPath, serverArgs, {
     cwd,
     env: { PATH: process.env.PATH ?? '', BCRYPT_COST: '4', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); stderr += chunk.toString() })
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   clearTimeout(timer)
-  return { code, output }
+  return { code, output, stdout, stderr }
 }

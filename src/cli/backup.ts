@@ -1,8 +1,8 @@
 // `npm run backup -- <file>`: a consistent copy of the database, taken online (the server may keep
 // running), checked (integrity_check, and the current key reads it). The copy holds only
 // encrypted bodies: keep `.fernet_key` (or ENCRYPTION_KEY), `.secret_key` and MEDIA_DIR too.
-import { existsSync, renameSync, rmSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { FernetRing } from '../crypto/fernet.js'
 import { backupDatabase, checkCopyReadable, MaintenanceError, openExisting } from '../storage/maintenance.js'
 import { fail, loadSettings } from './common.js'
@@ -18,6 +18,8 @@ async function main (): Promise<void> {
   const db = openExisting(config.databasePath, ring)
   const partial = `${file}.partial`
   rmSync(partial, { force: true })
+  // `backups/chat-$(date +%F).db` on the first run: the folder is made, as `mkdir -p` would.
+  mkdirSync(dirname(file), { recursive: true })
   try {
     console.log(`Backing up ${config.databasePath} …`)
     const pages = await backupDatabase(db, partial)

@@ -6,6 +6,7 @@ import { dirname } from 'node:path'
 import type { FernetRing } from '../crypto/fernet.js'
 import { roomNameKey } from '../text/names.js'
 import { migrations } from './migrations.js'
+import { checkPlace, explain, StorageProblem, type Place } from './problems.js'
 
 export type Db = Database.Database
 
@@ -47,9 +48,19 @@ export function prepareDatabaseFile (path: string): void {
   }
 }
 
+const DATABASE: Place = { what: 'the database', setting: 'DATABASE_URL', kind: 'file' }
+
 export function openDatabase (path: string, ring: FernetRing, options: OpenOptions = {}): Db {
-  if (path !== ':memory:') prepareDatabaseFile(path)
-  const db = new Database(path)
+  let db: Db
+  try {
+    if (path !== ':memory:') {
+      checkPlace(path, DATABASE)
+      prepareDatabaseFile(path)
+    }
+    db = new Database(path)
+  } catch (error) {
+    throw explain(error, path, DATABASE)
+  }
   try {
     db.pragma('journal_mode = WAL')
     // FULL: an acknowledged message survives a power loss, not only a process crash.
@@ -66,7 +77,11 @@ export function openDatabase (path: string, ring: FernetRing, options: OpenOptio
     return db
   } catch (error) {
     db.close()
-    throw error
+    const code = (error as { code?: unknown }).code
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StorageProblem(`The database ${path} is not a Secure Chat database, or it is damaged (${code}). Check DATABASE_URL; to restore a backup, see Backups in the README.`)
+    }
+    throw typeof code === 'string' && code.startsWith('SQLITE_') ? explain(error, path, DATABASE) : error
   }
 }
 
@@ -84,8 +99,10 @@ export function checkKey (db: Db, ring: FernetRing): void {
 function migrate (db: Db, ring: FernetRing, log: (message: string) => void): void {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > migrations.length) {
-    throw new Error(`The database is from a newer Secure Chat (schema ${version}, this one knows ${migrations.length}): upgrade the server.`)
+    throw new StorageProblem(`The database ${db.name} is from a newer Secure Chat (schema ${version}, this one knows ${migrations.length}): upgrade the server.`)
   }
+  // Up to date: no write transaction, so opening never waits for another writer's lock.
+  if (version === migrations.length) return
   db.transaction(() => {
     for (let v = version; v < migrations.length; v++) {
       const migration = migrations[v]!

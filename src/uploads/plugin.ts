@@ -13,6 +13,7 @@ import { z } from 'zod'
 import { errors } from '../errors.js'
 import { ClientId } from '../messages/schemas.js'
 import { whenUnlocked, type Attachment, type MediaRecord } from '../storage/index.js'
+import { checkPlace, explain, type Place } from '../storage/problems.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { detectType } from './detect.js'
 import { Abandoned, ImageGate } from './gate.js'
@@ -37,8 +38,15 @@ const uploadParts = (maxBytes: number) => z.object({
 const uploads: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService, config } = app
   const dir = config.mediaDir
-  // 0700 only for folders we create: one the operator made keeps its mode.
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const place: Place = { what: 'the media folder', setting: 'MEDIA_DIR', kind: 'folder' }
+  try {
+    // Checked now: an unwritable folder would otherwise show only when the first upload fails.
+    checkPlace(dir, place)
+    // 0700 only for folders we create: one the operator made keeps its mode.
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    throw explain(error, dir, place)
+  }
   // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
   // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {

@@ -51,6 +51,11 @@ describe('npm run backup', () => {
       expect(await again.exited).toBe(1)
       expect(again.stderr().trim()).toMatch(/exists already/)
 
+      // The README's example, into a folder that does not exist yet: the folder is made.
+      const dated = runTool('backup', cwd, { ...env, INIT_CWD: outDir }, ['backups/chat-2026-11-30.db'])
+      expect(await dated.exited, dated.stderr()).toBe(0)
+      expect(existsSync(join(outDir, 'backups', 'chat-2026-11-30.db'))).toBe(true)
+
       // Restore: a fresh directory with the copy as chat.db and the same keys.
       const fresh = tempDir()
       dirs.push(fresh)

@@ -65,6 +65,23 @@ describe('opening the database', () => {
     db.close()
     expect(() => openStorage(path, ringOf(key))).toThrow(/newer Secure Chat/)
   })
+
+  it('opens an up-to-date database without a write transaction (another writer holding the lock does not stop it)', () => {
+    const path = join(tempDir(), 'chat.db')
+    const key = Fernet.generateKey()
+    open(path, ringOf(key)).close()
+    const writer = new Database(path)
+    writer.exec('BEGIN IMMEDIATE')
+    try {
+      const db = openDatabase(path, ringOf(key))
+      db.pragma('busy_timeout = 0') // the check below must not wait either
+      expect(db.prepare('SELECT count(*) FROM rooms').pluck().get()).toBe(3)
+      db.close()
+    } finally {
+      writer.exec('ROLLBACK')
+      writer.close()
+    }
+  })
 })
 
 describe('messages at rest', () => {
