@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, tempDir, type TestApp } from './helper.js'
 import { ROOT } from './process-helper.js'
+import { available } from './requirements.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
 
@@ -21,7 +22,7 @@ function block (lang: string, marker: string): string {
 const hasSystemd = spawnSync('systemd-analyze', ['--version']).status === 0
 
 describe('README examples', () => {
-  it.runIf(hasSystemd)('the systemd unit passes systemd-analyze verify', () => {
+  it.runIf(available('systemd-analyze', hasSystemd))('the systemd unit passes systemd-analyze verify', () => {
     const dir = tempDir()
     const unit = join(dir, 'secure-chat.service')
     // The node binary must exist for verify; the README names /usr/bin/node.

@@ -3,6 +3,7 @@ import { createCipheriv, createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Fernet, FernetRing, InvalidToken } from '../../src/crypto/fernet.js'
+import { available } from '../requirements.js'
 
 // The official vectors from the Fernet spec (copied from ../shared/fernet-spec so a clone is self-contained).
 interface Vector { token: string, now: string, secret: string, src?: string, iv?: number[], ttl_sec?: number, desc?: string }
@@ -104,9 +105,8 @@ describe('FernetRing', () => {
 // Interoperability with the reference implementation most operators will have at hand.
 const python = spawnSync('python3', ['-c', 'import cryptography.fernet'], { encoding: 'utf8' })
 const hasPythonFernet = python.status === 0
-if (!hasPythonFernet) console.log('python3 with cryptography is not installed: skipping the Python Fernet interop tests')
 
-describe.skipIf(!hasPythonFernet)('interop with Python cryptography.fernet', () => {
+describe.skipIf(!available('python3 with cryptography', hasPythonFernet))('interop with Python cryptography.fernet', () => {
   const key = Fernet.generateKey()
   const py = (script: string, ...args: string[]): string =>
     execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' }).trim()

@@ -6,10 +6,11 @@ import {
   connected, enter, waitUntil, ensureScreenshotDir, hasChromium, launchBrowser, makePng, openPerson, PASSWORD,
   SCREENSHOT_DIR, startServer, type Person, type Server
 } from './harness.js'
+import { available } from '../requirements.js'
 
 if (!hasChromium) console.log('chromium not found at /usr/bin/chromium: skipping browser tests')
 
-describe.skipIf(!hasChromium)('web client in Chromium', () => {
+describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('web client in Chromium', () => {
   let server: Server
   let browser: Browser
   let alice: Person

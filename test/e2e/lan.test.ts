@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { enter, hasChromium, lanAddress, launchBrowser, openPerson, startServer, type Server } from './harness.js'
+import { available } from '../requirements.js'
 
 const lan = lanAddress()
-if (hasChromium && !lan) console.log('no non-internal IPv4 address on this machine: skipping the LAN-address browser test')
 
-describe.skipIf(!hasChromium || !lan)('web client over a LAN address (not a secure context)', () => {
+describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium) || !available('a non-internal IPv4 address', lan !== undefined))('web client over a LAN address (not a secure context)', () => {
   let server: Server
   let browser: Browser
 

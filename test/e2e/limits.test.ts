@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { Fernet } from '../../src/crypto/fernet.js'
 import { connected, enter, hasChromium, launchBrowser, openPerson, startServer, type Person, type Server } from './harness.js'
+import { available } from '../requirements.js'
 
-describe.skipIf(!hasChromium)('web client: rate limit and unreadable messages', () => {
+describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('web client: rate limit and unreadable messages', () => {
   let server: Server
   let browser: Browser
   let carol: Person

@@ -2,8 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { hasChromium, launchBrowser, startServer, type Server } from '../e2e/harness.js'
+import { available } from '../requirements.js'
 
-describe.skipIf(!hasChromium)('CSP in Chromium', () => {
+describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('CSP in Chromium', () => {
   let server: Server
   let browser: Browser
   beforeAll(async () => { [server, browser] = await Promise.all([startServer(), launchBrowser()]) })
