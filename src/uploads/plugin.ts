@@ -180,8 +180,14 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         await discard(stored)
         return { status: 200 as const, message }
       }
-      // The message is committed: its files must stay, so a lock is waited out (without blocking).
-      await whenUnlocked(() => storage.media.link(message.id, stored), config.lockWaitMs)
+      // The message is committed: its files are its own now and must stay whatever happens next.
+      const committed = stored.splice(0)
+      try {
+        await whenUnlocked(() => storage.media.link(message.id, committed), config.lockWaitMs)
+      } catch (error) {
+        // The rows stay unlinked (as for an upload made before links existed); the files are kept.
+        request.log.warn({ err: error, messageId: message.id }, 'upload committed, but its media rows could not be linked to the message')
+      }
       return { status: 201 as const, message }
     } catch (error) {
       await discard(stored)
