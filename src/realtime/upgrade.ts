@@ -25,16 +25,15 @@ export function normalizeOrigin (value: string): string | null {
 /**
  * The contract's rule: no Origin (a non-browser client) is allowed, since the token is what
  * authenticates; the server's own origin (same scheme and Host as the request, so also a LAN
- * address) is allowed; otherwise the origin must be in CORS_ALLOW_ORIGINS (`*` allows any).
+ * address) is allowed; otherwise the origin must be in CORS_ALLOW_ORIGINS (config refuses `*`).
  */
 export function originChecker (allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins.map((o) => (o === '*' ? o : normalizeOrigin(o))).filter((o) => o !== null))
-  const any = allowed.has('*')
+  const allowed = new Set(allowedOrigins.map(normalizeOrigin).filter((o) => o !== null))
   return (origin: string | undefined, protocol: string, host: string | undefined): boolean => {
     if (origin === undefined) return true
     const given = normalizeOrigin(origin)
     if (given === null) return false
-    if (any || allowed.has(given)) return true
+    if (allowed.has(given)) return true
     return host !== undefined && given === normalizeOrigin(`${protocol}://${host}`)
   }
 }
