@@ -59,7 +59,7 @@ const websocketSchema = {
     101: z.null().describe('Switching Protocols: the socket is open; its first frame is `{"type":"ready","user"}`'),
     401: ErrorResponse.describe('`unauthorized`: no token, or not a valid one'),
     403: ErrorResponse.describe('`forbidden`: the page\'s Origin may not open sockets here'),
-    404: z.null().describe('Not a WebSocket upgrade request (an empty answer)'),
+    426: ErrorResponse.describe('`upgrade_required`: a plain GET, not a WebSocket upgrade'),
     429: ErrorResponse.describe('`too_many_sockets`: this user has MAX_SOCKETS_PER_USER open already'),
     503: ErrorResponse.describe('`unavailable`: the server has all the sockets it can take')
   }
@@ -76,7 +76,7 @@ function refusesParams (params: unknown, url: string): boolean {
 const transform: SwaggerTransform = (document) => {
   const { route, url } = document
   const method = String(route.method)
-  if ((route as { websocket?: boolean }).websocket === true) {
+  if ((route as { websocket?: boolean }).websocket === true || (route as { wsHandler?: unknown }).wsHandler !== undefined) {
     return { url, schema: { ...jsonSchemaTransform({ ...document, schema: websocketSchema }).schema, operationId: operationId(method, url) } }
   }
   const schema = route.schema ?? {}

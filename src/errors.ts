@@ -27,6 +27,7 @@ export const catalogue = {
   precondition_failed: { status: 412, message: 'The file has changed since the version the request names.' },
   range_not_satisfiable: { status: 416, message: 'That byte range is not in the file.' },
   misdirected_request: { status: 421, message: 'This server does not answer to that host name. Use its address, or add the name to ALLOWED_HOSTS.' },
+  upgrade_required: { status: 426, message: 'This address is a WebSocket: connect with a WebSocket client (ws://…/ws?token=…).' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and try again shortly.' },
   too_many_sockets: { status: 429, message: 'Too many open connections; close another tab first.' },
   internal: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
@@ -74,6 +75,7 @@ export const errors = {
   payloadTooLarge: (message: string) => new AppError('payload_too_large', message),
   unsupportedMediaType: (message: string) => new AppError('unsupported_media_type', message),
   misdirected: () => new AppError('misdirected_request'),
+  upgradeRequired: () => new AppError('upgrade_required', undefined, undefined, { Upgrade: 'websocket', Connection: 'Upgrade' }),
   rateLimited: (retryAfterSeconds: number, message?: string) =>
     new AppError('rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
   unavailable: (message: string, retryAfterSeconds?: number) => new AppError('unavailable', message, undefined,

@@ -4,6 +4,7 @@
 // @see https://github.com/fastify/fastify-websocket
 import fastifyWebsocket, { type WebsocketPluginOptions } from '@fastify/websocket'
 import fp from 'fastify-plugin'
+import { errors } from '../errors.js'
 import { createAdmission } from './admission.js'
 import { createDispatch } from './dispatch.js'
 import { Hub, OPEN } from './hub.js'
@@ -65,5 +66,13 @@ export default fp(async (app) => {
   })
   app.addHook('onClose', async () => stop())
 
-  app.get('/ws', { websocket: true, preValidation: checkUpgrade }, accept)
+  // An upgrade goes to `accept`; a plain GET (a browser tab, curl without the upgrade headers) gets
+  // a 426 in the contract's shape instead of the plugin's empty 404.
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    preValidation: checkUpgrade,
+    handler: async () => { throw errors.upgradeRequired() },
+    wsHandler: accept
+  })
 }, { name: 'realtime', fastify: '5.x', dependencies: ['core', 'auth'] })
