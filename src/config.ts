@@ -161,7 +161,9 @@ const settings = {
       throw new ConfigError(fromFile.setting, `a value set in the environment (or .env) when REDIS_URL is set: every node must use the same one, and ${fromFile.path} is this node's own`)
     }
     return value.trim()
-  })
+  }),
+  // Every key and channel name starts with it: chats (or test runs) sharing one Redis stay apart.
+  REDIS_PREFIX: setting('redisPrefix', z.string().regex(/^[\w.:-]{1,64}$/).default('secure-chat:'), 'letters, digits and . _ : - (at most 64)')
 }
 
 type Settings = typeof settings
