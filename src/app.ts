@@ -65,6 +65,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(security)
   await app.register(fastifyRateLimit, {
     global: false,
+    // Several nodes: the per-hour counts live in Redis; while it does not answer they are skipped.
+    ...(app.redis === null ? {} : { redis: app.redis.client, nameSpace: `${app.redis.prefix}rate-limit:`, skipOnError: true }),
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.ttl / 1000)
   })
   await app.register(docs)

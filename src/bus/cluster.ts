@@ -9,6 +9,7 @@ import { Bus, type BusEvent } from './bus.js'
 import { PeerPresence } from './presence.js'
 import type { RedisLink } from './redis.js'
 import { SeqTracker } from './seq-tracker.js'
+import { NodeSockets } from './sockets.js'
 
 /** How long a gap in a room's seqs may stay open before the database is asked. */
 const GAP_MS = 250
@@ -49,6 +50,7 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   const { events, storage, log } = app
   const bus = new Bus(link, { warn: (m) => log.warn(m), error: (m) => log.error(m) })
   const presence = new PeerPresence(link, bus, hub, { log: (m) => log.warn(m) })
+  const sockets = new NodeSockets(link)
   const tracker = new SeqTracker<Message>({
     seqOf: (message) => seqOf(message) ?? message.id,
     deliver: (_roomId, message) => hub.message({ type: 'message', message }),
@@ -68,7 +70,9 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
     local: (roomId, user, status) => presence.local(roomId, user, status),
     typing: (roomId: number, user: Author, isTyping: boolean) => bus.publish({ type: 'typing', roomId, user, isTyping }),
     roomOpened: (roomId) => tracker.watch(roomId),
-    roomClosed: (roomId) => tracker.unwatch(roomId)
+    roomClosed: (roomId) => tracker.unwatch(roomId),
+    sockets: (userId, count) => sockets.changed(userId, count),
+    socketsEverywhere: async (userId) => sockets.count(userId)
   }
 
   // This node's events, after commit.
@@ -107,6 +111,7 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   })
   await bus.start()
   await presence.start()
+  await sockets.start()
   events.on('message', onMessage)
   events.on('room', onRoom)
   events.on('revoked', onRevoked)
@@ -121,7 +126,7 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
       events.off('revoked', onRevoked)
       tracker.clear()
       hub.peers = null
-      void presence.close().finally(async () => bus.close())
+      void Promise.all([presence.close(), sockets.close()]).finally(async () => bus.close())
     }
   }
 }

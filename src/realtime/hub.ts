@@ -69,6 +69,10 @@ export interface HubPeers {
   /** The room's first socket here joined it, or its last one left. */
   roomOpened: (roomId: number) => void
   roomClosed: (roomId: number) => void
+  /** The user now has this many sockets on this node. */
+  sockets: (userId: number, count: number) => void
+  /** The user's sockets on every node (throws when that cannot be known). */
+  socketsEverywhere: (userId: number) => Promise<number>
 }
 
 export interface HubOptions {
@@ -134,6 +138,7 @@ export class Hub {
     this.#clients.set(client.socket, client)
     addTo(this.#byUser, client.user.id, client)
     addTo(this.#byToken, client.jti, client)
+    this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
   }
 
   /** Forgets a client (on close, or before closing it); others see it leave its rooms. Idempotent. */
@@ -143,6 +148,7 @@ export class Hub {
     client.rooms.clear()
     removeFrom(this.#byUser, client.user.id, client)
     removeFrom(this.#byToken, client.jti, client)
+    this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
   }
 
   /** Subscribes the client; returns who is online in the room (the client's user included). */
