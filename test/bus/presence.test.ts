@@ -1,7 +1,6 @@
 // Presence between two nodes in one process (real Redis, a short TTL): a node that stops
 // refreshing drops out of the other's mirror and out of Redis by itself.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Bus } from '../../src/bus/bus.js'
 import { PeerPresence } from '../../src/bus/presence.js'
