@@ -20,6 +20,7 @@ async function node (prefix: string, ttlMs: number) {
   const frames: string[] = []
   const presence = new PeerPresence(link, bus, { peerPresence: (roomId, user, status) => frames.push(`${roomId}:${user.username}:${status}`) }, { ttlMs })
   bus.on('event', (event, from) => presence.onEvent(event, from))
+  bus.on('resumed', () => { void presence.load() }) // as the cluster does (nodes.test.ts kills pub/sub connections)
   await bus.start()
   await presence.start()
   cleanup.push(async () => { await presence.close(); await bus.close(); client.disconnect() })
