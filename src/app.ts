@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import authPlugin from './auth/plugin.js'
 import authRoutes from './auth/routes.js'
+import redis from './bus/redis.js'
 import type { Config } from './config.js'
 import core from './core.js'
 import docs from './docs.js'
@@ -58,11 +59,14 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.removeContentTypeParser('text/plain')
   setErrorHandlers(app)
 
+  await app.register(redis) // null without REDIS_URL; the limits and the hub use it when set
   await app.register(core)
   await app.register(authPlugin)
   await app.register(security)
   await app.register(fastifyRateLimit, {
     global: false,
+    // Several nodes: the per-hour counts live in Redis; while it does not answer they are skipped.
+    ...(app.redis === null ? {} : { redis: app.redis.client, nameSpace: `${app.redis.prefix}rate-limit:`, skipOnError: true }),
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.ttl / 1000)
   })
   await app.register(docs)

@@ -66,6 +66,8 @@ interface Context {
   readonly warnings: string[]
   /** Reads a kept key, or makes one (written only once every setting is valid). */
   readonly keptKey: (setting: KeyFile['setting'], file: string, make: () => string) => string
+  /** The key files read or made so far (the rows above this one). */
+  readonly keyFiles: readonly KeyFile[]
 }
 
 interface Setting<F extends string, S extends z.ZodType, T> {
@@ -148,7 +150,20 @@ const settings = {
   // How long a write waits, without blocking, for a database locked by another program before it is refused (503).
   DATABASE_LOCK_WAIT_SECONDS: setting('lockWaitMs', z.coerce.number().min(0.1).max(600).default(5), 'a number of seconds from 0.1 to 600',
     (seconds) => Math.round(seconds * 1000)),
-  LOG_LEVEL: setting('logLevel', z.enum(LEVELS).default('info'), `one of ${LEVELS.join(', ')}`)
+  LOG_LEVEL: setting('logLevel', z.enum(LEVELS).default('info'), `one of ${LEVELS.join(', ')}`),
+  // The bus between nodes (src/bus/); null: one node. After the key rows, whose files it refuses.
+  REDIS_URL: setting('redisUrl', z.string().optional(), 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379', (value, c) => {
+    if (value === undefined) return null
+    if (!/^rediss?:$/.test(new URL(value.trim()).protocol)) throw new Error('not redis')
+    // Every node must sign and encrypt with the same keys: key files made per node would split the cluster.
+    const fromFile = c.keyFiles[0]
+    if (fromFile !== undefined) {
+      throw new ConfigError(fromFile.setting, `a value set in the environment (or .env) when REDIS_URL is set: every node must use the same one, and ${fromFile.path} is this node's own`)
+    }
+    return value.trim()
+  }),
+  // Every key and channel name starts with it: chats (or test runs) sharing one Redis stay apart.
+  REDIS_PREFIX: setting('redisPrefix', z.string().regex(/^[\w.:-]{1,64}$/).default('secure-chat:'), 'letters, digits and . _ : - (at most 64)')
 }
 
 type Settings = typeof settings
@@ -189,6 +204,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     cwd,
     production: env.NODE_ENV === 'production',
     warnings,
+    keyFiles,
     keptKey (name, file, make) {
       const path = resolve(cwd, file)
       if (existsSync(path)) {

@@ -3,8 +3,9 @@
 // the database closes.
 import fp from 'fastify-plugin'
 import { FernetRing } from './crypto/fernet.js'
+import { sharedSendLimiter, type SendLimiter } from './bus/limits.js'
 import { ChatEvents } from './events.js'
-import { createRateLimiter, type RateLimiter } from './messages/rate-limiter.js'
+import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMessageService, type MessageService } from './messages/service.js'
 import { openStorage, whenUnlocked, type Storage } from './storage/index.js'
 
@@ -14,7 +15,7 @@ declare module 'fastify' {
     events: ChatEvents
     messageService: MessageService
     /** Messages per user per second, shared by every way of sending. */
-    sendLimiter: RateLimiter
+    sendLimiter: SendLimiter
   }
 }
 
@@ -33,7 +34,9 @@ export default fp(async (app) => {
   purgeExpired()
   const purge = setInterval(purgeExpired, 60 * 60 * 1000).unref()
   const events = new ChatEvents()
-  const sendLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
+  const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
+  // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
+  const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
   const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs })
 
   app.decorate('storage', storage)

@@ -53,11 +53,14 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     const { username, password } = request.body
     // Throttled before the password is looked at: during a wait the right password gets a 429 too.
     // request.ip is the socket's address: no trustProxy, so X-Forwarded-For cannot change it.
-    const attempt = app.loginThrottle.attempt(username, request.ip)
+    const attempt = await app.loginThrottle.attempt(username, request.ip)
     const found = storage.users.findForLogin(username)
     // Logs name accounts by id: people type passwords into the username field, so an unknown
     // name is never written down.
     const who = { userId: found?.user.id ?? null }
+    if (!attempt.allowed && attempt.scope === 'unavailable') {
+      throw errors.unavailable('Logins are paused for a moment (the login throttle cannot be checked); try again shortly.', attempt.retryAfterMs / 1000)
+    }
     if (!attempt.allowed) {
       request.log.warn({ event: 'login_throttled', ...who, scope: attempt.scope, retryAfterMs: attempt.retryAfterMs }, 'login throttled')
       throw errors.rateLimited(attempt.retryAfterMs / 1000, 'Too many failed logins; wait before trying again.')

@@ -4,9 +4,9 @@ import type { ChatEvents } from '../events.js'
 import { errors, storageAppError } from '../errors.js'
 import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { SendLimiter } from '../bus/limits.js'
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs }: { storage: Storage, events: ChatEvents, limiter: RateLimiter, lockWaitMs: number }) {
+export function createMessageService ({ storage, events, limiter, lockWaitMs }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number }) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
   const commit = createGroupCommit<NewMessage, StoredMessage>((inputs) => {
@@ -23,7 +23,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs }: 
   return {
     /** Resolves once the message is durably committed; rejects with an AppError a client can read. */
     async send (input: NewMessage): Promise<StoredMessage> {
-      const waitMs = limiter.take(input.author.id)
+      const waitMs = await limiter.take(input.author.id)
       if (waitMs > 0) throw errors.rateLimited(waitMs / 1000, 'You are sending messages too fast; wait a moment.')
       let stored: StoredMessage
       try {

@@ -22,11 +22,12 @@ export function capRefusal (hub: Hub, caps: SocketCaps, userId: number): AppErro
   if (caps.maxSockets > 0 && hub.size >= caps.maxSockets) {
     return errors.unavailable('The server has all the connections it can take; try again shortly.')
   }
-  if (caps.maxSocketsPerUser > 0 && hub.socketsOf(userId) >= caps.maxSocketsPerUser) {
-    return new AppError('too_many_sockets', `At most ${caps.maxSocketsPerUser} open connections per user; close another tab first.`,
-      undefined, { 'Retry-After': '5' })
-  }
+  if (caps.maxSocketsPerUser > 0 && hub.socketsOf(userId) >= caps.maxSocketsPerUser) return tooManySockets(caps.maxSocketsPerUser)
   return null
+}
+
+function tooManySockets (cap: number): AppError {
+  return new AppError('too_many_sockets', `At most ${cap} open connections per user; close another tab first.`, undefined, { 'Retry-After': '5' })
 }
 
 /** `limits` go out in every `ready` frame, so clients can keep within them. */
@@ -44,6 +45,11 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
     request.user = app.verifyAccessToken(token)
     const refusal = capRefusal(hub, config, request.user.id)
     if (refusal !== null) throw refusal
+    // Several nodes: the per-user cap counts every node's sockets (only this one's while Redis is away).
+    if (hub.peers !== null && config.maxSocketsPerUser > 0) {
+      const everywhere = await hub.peers.socketsEverywhere(request.user.id).catch(() => 0)
+      if (everywhere >= config.maxSocketsPerUser) throw tooManySockets(config.maxSocketsPerUser)
+    }
   }
 
   /** The /ws route's handler, once the socket is open. */

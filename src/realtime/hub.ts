@@ -55,6 +55,26 @@ class RoomState {
   typing: Map<number, Typing> | null = null
 }
 
+/**
+ * The other nodes, when there are any (src/bus/): their users count as online here, and this
+ * node's presence and typing changes are told to them.
+ */
+export interface HubPeers {
+  /** Users online in the room on other nodes. */
+  usersIn: (roomId: number) => Author[]
+  has: (roomId: number, userId: number) => boolean
+  /** A user's first socket here joined the room, or their last one here left it. */
+  local: (roomId: number, user: Author, status: 'online' | 'offline') => void
+  typing: (roomId: number, user: Author, isTyping: boolean) => void
+  /** The room's first socket here joined it, or its last one left. */
+  roomOpened: (roomId: number) => void
+  roomClosed: (roomId: number) => void
+  /** The user now has this many sockets on this node. */
+  sockets: (userId: number, count: number) => void
+  /** The user's sockets on every node (throws when that cannot be known). */
+  socketsEverywhere: (userId: number) => Promise<number>
+}
+
 export interface HubOptions {
   /** A socket whose unsent bytes pass this is too slow to keep up: closed with 1013. */
   maxBufferBytes: number
@@ -79,6 +99,8 @@ export class Hub {
   readonly #slowCloseGrace: number
   /** Slow consumers closing (1013) but not closed yet: shutdown must not wait for them. */
   readonly #slowClosing = new Set<HubSocket>()
+  /** Set when this process is one node of several. */
+  peers: HubPeers | null = null
 
   /** TCP sockets corked in this turn; uncorked together once the turn's promise jobs are done. */
   #corked: Cork[] = []
@@ -116,6 +138,7 @@ export class Hub {
     this.#clients.set(client.socket, client)
     addTo(this.#byUser, client.user.id, client)
     addTo(this.#byToken, client.jti, client)
+    this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
   }
 
   /** Forgets a client (on close, or before closing it); others see it leave its rooms. Idempotent. */
@@ -125,6 +148,7 @@ export class Hub {
     client.rooms.clear()
     removeFrom(this.#byUser, client.user.id, client)
     removeFrom(this.#byToken, client.jti, client)
+    this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
   }
 
   /** Subscribes the client; returns who is online in the room (the client's user included). */
@@ -133,20 +157,25 @@ export class Hub {
     if (room === undefined) {
       room = new RoomState()
       this.#rooms.set(roomId, room)
+      this.peers?.roomOpened(roomId)
     }
     if (!client.rooms.has(roomId)) {
       const presence = room.users.get(client.user.id)
       if (presence === undefined) {
-        // Told before the user is added, so it reaches exactly the others.
-        this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'online' })
+        // Told before the user is added, so it reaches exactly the others; not at all when the
+        // user is online on another node already.
+        if (this.peers?.has(roomId, client.user.id) !== true) this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'online' })
         room.users.set(client.user.id, { author: client.user, sockets: 1, typingRelayedAt: -Infinity })
+        this.peers?.local(roomId, client.user, 'online')
       } else {
         presence.sockets += 1
       }
       room.clients.add(client)
       client.rooms.add(roomId)
     }
-    return Array.from(room.users.values(), (p) => p.author)
+    const online = Array.from(room.users.values(), (p) => p.author)
+    if (this.peers !== null) for (const user of this.peers.usersIn(roomId)) if (!room.users.has(user.id)) online.push(user)
+    return online
   }
 
   /** Unsubscribes the client; false when it was not in the room. */
@@ -196,6 +225,21 @@ export class Hub {
     room.typing.set(userId, { author: client.user, expiresAt: now + this.#typingTtl })
     this.#typingRooms.add(roomId)
     this.#broadcast(room, { type: 'typing', roomId, user: client.user, isTyping: true }, userId)
+    this.peers?.typing(roomId, client.user, true)
+  }
+
+  /** A user came online in the room on the first other node, or left the last one. */
+  peerPresence (roomId: number, user: Author, status: 'online' | 'offline'): void {
+    const room = this.#rooms.get(roomId)
+    // Online here too: nothing changes for the sockets here.
+    if (room === undefined || room.users.has(user.id)) return
+    this.#broadcast(room, { type: 'presence', roomId, user, status })
+  }
+
+  /** A typing frame relayed by another node (which throttles and expires it). */
+  peerTyping (roomId: number, user: Author, isTyping: boolean): void {
+    const room = this.#rooms.get(roomId)
+    if (room !== undefined) this.#broadcast(room, { type: 'typing', roomId, user, isTyping }, user.id)
   }
 
   /** Ends typing indicators nobody refreshed: the others get `isTyping: false`. */
@@ -267,17 +311,20 @@ export class Hub {
     const room = this.#rooms.get(roomId)
     if (room === undefined) return
     room.clients.delete(client)
+    const userId = client.user.id
+    const presence = room.users.get(userId)
+    const gone = presence !== undefined && --presence.sockets === 0
+    if (gone) this.peers?.local(roomId, client.user, 'offline')
     if (room.clients.size === 0) {
       this.#rooms.delete(roomId)
       this.#typingRooms.delete(roomId)
+      this.peers?.roomClosed(roomId)
       return
     }
-    const userId = client.user.id
-    const presence = room.users.get(userId)
-    if (presence !== undefined && --presence.sockets === 0) {
+    if (gone) {
       room.users.delete(userId)
       this.#stopTyping(room, roomId, userId, true)
-      this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'offline' })
+      if (this.peers?.has(roomId, userId) !== true) this.#broadcast(room, { type: 'presence', roomId, user: client.user, status: 'offline' })
     }
   }
 
@@ -289,7 +336,9 @@ export class Hub {
       room.typing = null
       this.#typingRooms.delete(roomId)
     }
-    if (tell) this.#broadcast(room, { type: 'typing', roomId, user: typing.author, isTyping: false }, userId)
+    if (!tell) return
+    this.#broadcast(room, { type: 'typing', roomId, user: typing.author, isTyping: false }, userId)
+    this.peers?.typing(roomId, typing.author, false)
   }
 
   #broadcast (room: RoomState, frame: ServerFrame, exceptUserId?: number): void {

@@ -4,6 +4,7 @@
 // @see https://github.com/fastify/fastify-websocket
 import fastifyWebsocket, { type WebsocketPluginOptions } from '@fastify/websocket'
 import fp from 'fastify-plugin'
+import { startCluster } from '../bus/cluster.js'
 import { errors } from '../errors.js'
 import { createAdmission } from './admission.js'
 import { createDispatch } from './dispatch.js'
@@ -37,7 +38,8 @@ export default fp(async (app) => {
   }
   app.decorate('hub', hub)
 
-  const stopRelay = relayEvents(events, hub)
+  // One node: app events straight to the hub. Several (REDIS_URL): through the bus (src/bus/).
+  const stopRelay = app.redis === null ? relayEvents(events, hub) : (await startCluster(app, hub, app.redis)).stop
   const stopTimers = startTimers(hub, config.heartbeatMs)
   const stop = (): void => {
     stopTimers()

@@ -11,11 +11,12 @@ import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
 import { errors } from '../errors.js'
 import { hostChecker } from './host-check.js'
-import { createLoginThrottle, type LoginThrottle } from './login-throttle.js'
+import { sharedLoginThrottle, type LoginGate } from '../bus/limits.js'
+import { createLoginThrottle } from './login-throttle.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    loginThrottle: LoginThrottle
+    loginThrottle: LoginGate
   }
 }
 
@@ -75,5 +76,8 @@ export default fp(async (app) => {
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600
   })
-  app.decorate('loginThrottle', createLoginThrottle())
+  // Several nodes: the counts live in Redis, so guesses spread over the nodes add up.
+  app.decorate('loginThrottle', app.redis === null
+    ? createLoginThrottle()
+    : sharedLoginThrottle(app.redis, (error) => app.log.error({ err: error }, 'login throttle: Redis did not answer; logins are refused until it does')))
 }, { name: 'security', fastify: '5.x', dependencies: ['core'] })

@@ -1,0 +1,132 @@
+// One node of several (REDIS_URL set): what realtime/relay.ts does for one node, plus the bus.
+// This node's events go to its own sockets and out on the bus; the other nodes' events come in
+// from the bus to the sockets here. Messages from both pass one SeqTracker per room, so each socket
+// gets each message once, in room order, and what the bus lost is read from the database.
+import type { FastifyInstance } from 'fastify'
+import type { Author, Message, Room, Storage } from '../storage/index.js'
+import { CloseCode, type Hub } from '../realtime/hub.js'
+import { Bus, type BusEvent } from './bus.js'
+import { PeerPresence } from './presence.js'
+import type { RedisLink } from './redis.js'
+import { SeqTracker } from './seq-tracker.js'
+import { NodeSockets } from './sockets.js'
+
+/** How long a gap in a room's seqs may stay open before the database is asked. */
+const GAP_MS = 250
+/** Messages read from the database per query while catching up. */
+const FILL_PAGE = 500
+
+/**
+ * Where the tracker's numbers come from: the message's `seq` when it has one, else its id. With
+ * SQLite, ids are given in commit order across processes (one writer at a time), so "after id X"
+ * misses nothing; but ids skip, so no gap can be seen in them, and each message rings for a read
+ * of the database instead (`poke`). With `seq` (1, 2, 3… per room), the next one is delivered as
+ * it comes (`offer`) and only a gap reads the database.
+ * TODO(issue 12 part 1): once every message has `seq`, read `fill` and `head` by seq from the store
+ * ("messages with seq > X in this room", rooms.last_seq) and drop the id fallback.
+ */
+const seqOf = (message: Message): number | undefined => (message as { seq?: number }).seq
+
+function recordAfter (storage: Storage, roomId: number, after: number): Message[] {
+  const out: Message[] = []
+  let page
+  do {
+    page = storage.messages.history(roomId, { after: out.at(-1)?.id ?? after, limit: FILL_PAGE })
+    out.push(...page.messages)
+  } while (page.hasMore)
+  return out
+}
+
+function recordHead (storage: Storage, roomId: number): number {
+  return storage.messages.history(roomId, { limit: 1 }).messages.at(-1)?.id ?? 0
+}
+
+export interface Cluster {
+  /** Stops listening and leaves the cluster (this node's presence goes at once). */
+  stop: () => void
+}
+
+export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisLink): Promise<Cluster> {
+  const { events, storage, log } = app
+  const bus = new Bus(link, { warn: (m) => log.warn(m), error: (m) => log.error(m) })
+  const presence = new PeerPresence(link, bus, hub, { log: (m) => log.warn(m) })
+  const sockets = new NodeSockets(link)
+  const tracker = new SeqTracker<Message>({
+    seqOf: (message) => seqOf(message) ?? message.id,
+    deliver: (_roomId, message) => hub.message({ type: 'message', message }),
+    fill: (roomId, after) => recordAfter(storage, roomId, after),
+    head: (roomId) => recordHead(storage, roomId),
+    gapMs: GAP_MS,
+    onError: (error, roomId) => log.warn({ err: error, roomId }, 'could not catch up a room from the database; will try again')
+  })
+  const toTracker = (message: Message): void => {
+    if (seqOf(message) === undefined) tracker.poke(message.roomId)
+    else tracker.offer(message.roomId, message)
+  }
+
+  hub.peers = {
+    usersIn: (roomId) => presence.usersIn(roomId),
+    has: (roomId, userId) => presence.has(roomId, userId),
+    local: (roomId, user, status) => presence.local(roomId, user, status),
+    typing: (roomId: number, user: Author, isTyping: boolean) => bus.publish({ type: 'typing', roomId, user, isTyping }),
+    roomOpened: (roomId) => tracker.watch(roomId),
+    roomClosed: (roomId) => tracker.unwatch(roomId),
+    sockets: (userId, count) => sockets.changed(userId, count),
+    socketsEverywhere: async (userId) => sockets.count(userId)
+  }
+
+  // This node's events, after commit.
+  const onMessage = (message: Message): void => {
+    toTracker(message)
+    bus.publish({ type: 'message', message })
+  }
+  const onRoom = (room: Room): void => {
+    hub.broadcastAll({ type: 'room', room })
+    bus.publish({ type: 'room', room })
+  }
+  const onRevoked = (jti: string): void => {
+    hub.closeToken(jti, CloseCode.unauthorized, 'logged out')
+    bus.publish({ type: 'revoked', jti })
+  }
+  // The other nodes' events.
+  const onBus = (event: BusEvent, node: string): void => {
+    switch (event.type) {
+      case 'message': return toTracker(event.message)
+      case 'room': return hub.broadcastAll({ type: 'room', room: event.room })
+      case 'revoked': return hub.closeToken(event.jti, CloseCode.unauthorized, 'logged out')
+      case 'typing': return hub.peerTyping(event.roomId, event.user, event.isTyping)
+      case 'resync': return resync()
+      default: return presence.onEvent(event, node)
+    }
+  }
+  const resync = (): void => {
+    tracker.pokeAll()
+    presence.load().catch((error: unknown) => log.warn({ err: error }, 'could not read presence from Redis'))
+  }
+
+  bus.on('event', onBus)
+  bus.on('resumed', () => {
+    log.info('bus subscription back; catching up every room from the database')
+    resync()
+  })
+  await bus.start()
+  await presence.start()
+  await sockets.start()
+  events.on('message', onMessage)
+  events.on('room', onRoom)
+  events.on('revoked', onRevoked)
+
+  let stopped = false
+  return {
+    stop () {
+      if (stopped) return
+      stopped = true
+      events.off('message', onMessage)
+      events.off('room', onRoom)
+      events.off('revoked', onRevoked)
+      tracker.clear()
+      hub.peers = null
+      void Promise.all([presence.close(), sockets.close()]).finally(async () => bus.close())
+    }
+  }
+}
