@@ -120,20 +120,24 @@ async function main (): Promise<void> {
   }
 }
 
+/** Quoted, with anything that would not show as itself (controls, bidi overrides, escapes) as \uXXXX. */
+const quote = (text: string): string =>
+  JSON.stringify(text).replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 function describe (r: ImportReport, dryRun: boolean): string {
   const lines: string[] = [dryRun ? 'Dry run done: nothing was written. A real run would bring in:' : 'Done:']
   lines.push(`  users:    ${r.users.imported} imported, ${r.users.renamed.length} of them renamed${r.users.already > 0 ? `, ${r.users.already} imported before` : ''}`)
-  for (const { from, to } of r.users.renamed) lines.push(`    ${JSON.stringify(from)} → ${to}`)
+  for (const { from, to } of r.users.renamed) lines.push(`    ${quote(from)} → ${to}`)
   if (r.users.newPasswordNeeded.length > 0) {
     lines.push(`    no usable password hash (they cannot log in until given a new password): ${r.users.newPasswordNeeded.join(', ')}`)
   }
-  lines.push(`  rooms:    ${r.rooms.created} created, ${r.rooms.merged.length} merged into ours${r.rooms.merged.length > 0 ? ` (${r.rooms.merged.join(', ')})` : ''}, ${r.rooms.renamed.length} renamed${r.rooms.already > 0 ? `, ${r.rooms.already} imported before` : ''}`)
-  for (const { from, to } of r.rooms.renamed) lines.push(`    ${JSON.stringify(from)} → ${JSON.stringify(to)}`)
+  lines.push(`  rooms:    ${r.rooms.created} created, ${r.rooms.merged.length} merged into ours${r.rooms.merged.length > 0 ? ` (${r.rooms.merged.map(quote).join(', ')})` : ''}, ${r.rooms.renamed.length} renamed${r.rooms.already > 0 ? `, ${r.rooms.already} imported before` : ''}`)
+  for (const { from, to } of r.rooms.renamed) lines.push(`    ${quote(from)} → ${quote(to)}`)
   lines.push(`  messages: ${r.messages.imported} imported${r.messages.already > 0 ? `, ${r.messages.already} imported before` : ''}${r.messages.skipped.length > 0 ? `, ${r.messages.skipped.length} skipped` : ''}`)
   for (const { id, reason } of r.messages.skipped.slice(0, 20)) lines.push(`    message ${id}: ${reason}`)
   lines.push(`  files:    ${r.files.imported} imported, ${r.files.missing.length} missing, ${r.files.refused.length} refused (those messages keep their text)`)
-  for (const { message, path } of r.files.missing) lines.push(`    missing: ${path} (message ${message})`)
-  for (const { message, path, reason } of r.files.refused) lines.push(`    refused: ${path} (message ${message}): ${reason}`)
+  for (const { message, path } of r.files.missing) lines.push(`    missing: ${quote(path)} (message ${message})`)
+  for (const { message, path, reason } of r.files.refused) lines.push(`    refused: ${quote(path)} (message ${message}): ${reason}`)
   return lines.join('\n')
 }
 
