@@ -17,6 +17,7 @@ export function progressOn (stream: NodeJS.WriteStream, what: string, now: () =>
   const started = now()
   let last = stream.isTTY === true ? 0 : started
   let drawn = false
+  let printed = -1
   let latest = { done: 0, total: 0 }
 
   const line = (): string => {
@@ -40,13 +41,14 @@ export function progressOn (stream: NodeJS.WriteStream, what: string, now: () =>
       } else {
         if (t - last < LINE_EVERY_MS) return
         stream.write(`${line()}\n`)
+        printed = done
       }
       last = t
     },
     finish () {
       if (stream.isTTY === true) {
         if (drawn) stream.write('\n')
-      } else if (latest.done > 0) {
+      } else if (latest.done > 0 && latest.done !== printed) {
         stream.write(`${line()}\n`)
       }
     }
