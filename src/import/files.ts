@@ -1,8 +1,8 @@
 // An upload of the original (`/media/room_<id>/<uuid hex><ext>` under its media folder) made into
 // one of ours by the same code as a new upload: copied into MEDIA_DIR first (the original's file
 // is never changed), typed from its bytes, an image cleaned of its metadata and given a preview.
-import { copyFile, lstat, rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, lstat, realpath, rename, rm } from 'node:fs/promises'
+import { join, sep } from 'node:path'
 import { AppError } from '../errors.js'
 import type { Attachment, MediaRecord } from '../storage/index.js'
 import type { ImageGate } from '../uploads/gate.js'
@@ -28,8 +28,9 @@ export async function importFile (options: { mediaFrom: string, url: string, nam
   const path = originalFile(options.mediaFrom, options.url)
   if (path === null) return { ok: false, missing: false, reason: 'the path is not under /media/' }
   try {
-    // A link could lead anywhere on this machine: only plain files are taken.
+    // A link could lead anywhere on this machine: only plain files inside the media folder are taken.
     if (!(await lstat(path)).isFile()) return { ok: false, missing: false, reason: 'not a plain file' }
+    if (!(await realpath(path)).startsWith((await realpath(options.mediaFrom)) + sep)) return { ok: false, missing: false, reason: 'outside the media folder' }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
       return { ok: false, missing: true, reason: 'missing' }

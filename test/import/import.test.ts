@@ -3,7 +3,7 @@
 // files served without their metadata).
 import Database from 'better-sqlite3'
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -65,6 +65,11 @@ describe('npm run import', () => {
     msg.spoofed = original.addMessage({ room: 1, user: ids.Alice!, upload: { kind: 'IMAGE', name: 'cute.png', bytes: Buffer.from('<html><script>alert(1)</script></html>'), mime: 'image/png' } })
     msg.system = original.addMessage({ room: dev2, user: ids.long!, text: 'long name joined', type: 'SYSTEM' })
     msg.bidi = original.addMessage({ room: bidi, user: ids.cost12!, text: 'in the renamed room' })
+    // A link out of the media folder, to the original's key: never copied.
+    msg.link = original.addMessage({ room: random, user: ids.zhang!, upload: { kind: 'FILE', name: 'notes.txt', bytes: Buffer.from('placeholder') } })
+    const linkPath = original.db.prepare('SELECT file_path FROM messages WHERE id = ?').pluck().get(msg.link) as string
+    rmSync(join(originalDir, linkPath.slice(1)))
+    symlinkSync(join(originalDir, '.fernet_key'), join(originalDir, linkPath.slice(1)))
     original.close()
 
     // Our server ran before: it has the seed rooms, an `admin` of its own and a message in General.
@@ -91,12 +96,12 @@ describe('npm run import', () => {
   it('--dry-run reports what would happen and writes nothing', async () => {
     const before = snapshot(config.databasePath)
     const run = await runImport(oursDir, env, [originalDir, '--dry-run'])
-    expect(run.stderr).toMatch(/^9\/9 messages · [\d,]+\/s\n$/) // not a terminal: no bar, one plain line at the end
+    expect(run.stderr).toMatch(/^10\/10 messages · [\d,]+\/s\n$/) // not a terminal: no bar, one plain line at the end
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('Dry run done: nothing was written.')
     expect(run.stdout).toContain('users:    7 imported, 5 of them renamed')
-    expect(run.stdout).toContain('messages: 9 imported')
-    expect(run.stdout).toContain('files:    3 imported, 1 missing, 1 refused')
+    expect(run.stdout).toContain('messages: 10 imported')
+    expect(run.stdout).toContain('files:    3 imported, 1 missing, 2 refused')
     expect(snapshot(config.databasePath)).toEqual(before)
     expect(readdirSync(config.mediaDir)).toEqual([])
   }, 60_000)
@@ -114,10 +119,11 @@ describe('npm run import', () => {
     expect(out).toContain('rooms:    3 created, 3 merged into ours ("General", "Development", "Support"), 2 renamed')
     expect(out).toContain('"development" → "development (2)"')
     expect(out).toContain('"Evil\\u202eroom" → "Evilroom"')
-    expect(out).toContain('messages: 9 imported')
-    expect(out).toContain('files:    3 imported, 1 missing, 1 refused')
+    expect(out).toContain('messages: 10 imported')
+    expect(out).toContain('files:    3 imported, 1 missing, 2 refused')
     expect(out).toMatch(/missing: "\/media\/room_1\/[0-9a-f]{32}\.png" \(message 6\)/)
     expect(out).toMatch(/refused: "\/media\/room_1\/[0-9a-f]{32}\.png" \(message 7\): HTML, SVG, XML/)
+    expect(out).toMatch(/refused: "\/media\/room_4\/[0-9a-f]{32}\.txt" \(message 10\): not a plain file/)
   }, 60_000)
 
   it('runs a second time without importing anything twice', async () => {
@@ -126,7 +132,7 @@ describe('npm run import', () => {
     const run = await runImport(oursDir, env, [originalDir])
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('users:    0 imported, 0 of them renamed, 7 imported before')
-    expect(run.stdout).toContain('messages: 0 imported, 9 imported before')
+    expect(run.stdout).toContain('messages: 0 imported, 10 imported before')
     expect(snapshot(config.databasePath)).toEqual(before)
     expect(readdirSync(config.mediaDir)).toEqual(files)
   }, 60_000)
@@ -184,7 +190,10 @@ describe('npm run import', () => {
       const random = rooms.find((r) => r.name === 'Random')
       expect(random.topic).toBe('Anything goes')
       const clip = (await app.inject({ method: 'GET', url: `/api/rooms/${random.id}/messages`, headers: bearer(token) })).json<{ messages: any[] }>().messages
-      expect(clip.map((m) => [m.author.username, m.body, m.attachment?.kind, m.attachment?.name])).toEqual([[`user${ids.zhang}`, '', 'video', 'clip.mp4']])
+      expect(clip.map((m) => [m.author.username, m.body, m.attachment?.kind, m.attachment?.name])).toEqual([
+        [`user${ids.zhang}`, '', 'video', 'clip.mp4'],
+        [`user${ids.zhang}`, 'File: notes.txt', undefined, undefined]
+      ])
       const dev = (await app.inject({ method: 'GET', url: '/api/rooms/2/messages', headers: bearer(token) })).json<{ messages: any[] }>().messages
       expect(dev.map((m) => [m.author.username, m.attachment?.mime, m.attachment?.name])).toEqual([['admin_2', 'application/pdf', 'report.pdf']])
     })

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { chooseRoomName, chooseUsername, importTopic, isAllowedRoomName, roomNameBase, usernameBase, USERNAME } from '../../src/import/names.js'
 import { progressOn } from '../../src/import/progress.js'
 import { importTime } from '../../src/import/times.js'
+import { originalFile } from '../../src/import/files.js'
 import { roomNameKey } from '../../src/text/names.js'
 import { Username } from '../../src/auth/schemas.js'
 
@@ -109,5 +110,15 @@ describe('import progress', () => {
     progress.update(10_000, 10_000)
     progress.finish() // the last line said it all already
     expect(out).toEqual(['5,000/10,000 messages · 1,000/s · 5 s left\n', '10,000/10,000 messages · 1,000/s\n'])
+  })
+})
+
+describe('the original\'s file paths', () => {
+  it('are read only inside its media folder', () => {
+    expect(originalFile('/old/media', '/media/room_1/ab.png')).toBe('/old/media/room_1/ab.png')
+    expect(originalFile('/old/media', 'media/room_1/ab.png')).toBe('/old/media/room_1/ab.png')
+    for (const path of ['/media/../chat.db', '/media/room_1/../../.fernet_key', '/etc/passwd', '/media//x', '/media/room_1\\..\\x', '/uploads/a.png']) {
+      expect(originalFile('/old/media', path), path).toBeNull()
+    }
   })
 })
