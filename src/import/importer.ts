@@ -50,19 +50,19 @@ export function checkOriginalKey (original: OriginalDatabase, keys: FernetRing):
   let first: number | null = null
   let total = 0
   for (let after = 0; ;) {
-    const page = original.messagesAfter(after, PAGE)
+    const page = original.tokensAfter(after, PAGE * 5)
     if (page.length === 0) break
-    for (const m of page) {
+    for (const [id, token] of page) {
       total++
-      if (m.token === null) continue
+      if (token === null) continue
       try {
-        keys.decrypt(m.token)
+        keys.decrypt(token)
       } catch {
         bad++
-        first ??= m.id
+        first ??= id
       }
     }
-    after = page.at(-1)!.id
+    after = page.at(-1)![0]
   }
   if (bad === total && bad > 0) {
     throw new MaintenanceError('The key does not read the original\'s messages: give the key the original app used (its .fernet_key, or ENCRYPTION_KEY in its .env) with --key-file. Nothing was imported.')

@@ -27,8 +27,8 @@ const REQUIRED: Readonly<Record<string, readonly string[]>> = {
 /** A BLOB of token bytes (what the original writes), or text if something rewrote it. */
 const tokenText = (value: unknown): string | null => {
   if (value === null || value === undefined) return null
-  const text = Buffer.isBuffer(value) ? value.toString('latin1') : String(value)
-  return text.trim() === '' ? null : text.trim()
+  const text = (Buffer.isBuffer(value) ? value.toString('latin1') : String(value)).trim()
+  return text === '' ? null : text
 }
 
 export function openOriginal (path: string) {
@@ -59,6 +59,7 @@ export function openOriginal (path: string) {
   const messagesAfter = db.prepare<[number, number], {
     id: number, room_id: number | null, user_id: number | null, content_encrypted: unknown, message_type: unknown, file_path: string | null, created_at: unknown
   }>('SELECT id, room_id, user_id, content_encrypted, message_type, file_path, created_at FROM messages WHERE id > ? ORDER BY id LIMIT ?')
+  const tokensAfter = db.prepare<[number, number], [number, unknown]>('SELECT id, content_encrypted FROM messages WHERE id > ? ORDER BY id LIMIT ?').raw()
   const countMessages = db.prepare<[], number>('SELECT count(*) FROM messages').pluck()
   const firstUser = db.prepare<[], { id: number, username: string, created_at: unknown }>(
     'SELECT id, username, created_at FROM users ORDER BY id LIMIT 1')
@@ -76,6 +77,9 @@ export function openOriginal (path: string) {
     users: (): OriginalUser[] => users.all().map((r) => ({ id: r.id, username: String(r.username), passwordHash: r.password_hash ?? '', createdAt: r.created_at })),
     rooms: (): OriginalRoom[] => rooms.all().map((r) => ({ id: r.id, name: String(r.name), topic: r.topic, createdAt: r.created_at })),
     messageCount: (): number => countMessages.get() ?? 0,
+    /** Only ids and tokens (for the key check): [id, token or null]. */
+    tokensAfter: (afterId: number, limit: number): Array<[number, string | null]> =>
+      tokensAfter.all(afterId, limit).map(([id, token]) => [id, tokenText(token)]),
     /** The next `limit` messages after `afterId`, in id (sending) order. */
     messagesAfter: (afterId: number, limit: number): OriginalMessage[] => messagesAfter.all(afterId, limit).map((r) => ({
       id: r.id,
