@@ -74,7 +74,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     }
     if (roomExists.get(input.roomId) === undefined) throw new RoomMissingError()
     const attachment = input.attachment ?? null
-    const createdAt = new Date().toISOString()
+    const createdAt = input.createdAt ?? new Date().toISOString()
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
       attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt)!
     countInRoom.run(input.roomId)

@@ -118,5 +118,16 @@ export const migrations: readonly Migration[] = [
       }
       update.run(key, room.id)
     }
-  }
+  },
+  // 5: what `npm run import` brought in from the original Python app, source id → our id, so a
+  // second run imports nothing twice. `source` tells one original database from another.
+  `
+  CREATE TABLE imported (
+    source    TEXT NOT NULL,
+    kind      TEXT NOT NULL, -- 'user', 'room' or 'message'
+    source_id INTEGER NOT NULL,
+    target_id INTEGER NOT NULL,
+    PRIMARY KEY (source, kind, source_id)
+  ) WITHOUT ROWID;
+  `
 ]

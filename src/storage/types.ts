@@ -11,6 +11,8 @@ export interface NewMessage {
   body: string
   attachment?: Attachment | null
   clientId?: string | null
+  /** Only for imported history (ISO 8601, UTC); a send is stamped when it is stored. */
+  createdAt?: string
 }
 
 /** `created` is false when the same sender had already sent this clientId in this room. */

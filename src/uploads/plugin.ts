@@ -7,19 +7,19 @@ import fastifyMultipart from '@fastify/multipart'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { mkdirSync } from 'node:fs'
-import { readdir, rename, rm, stat } from 'node:fs/promises'
+import { readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { ClientId } from '../messages/schemas.js'
-import { whenUnlocked, type Attachment, type MediaRecord } from '../storage/index.js'
+import { whenUnlocked } from '../storage/index.js'
 import { checkPlace, explain, type Place } from '../storage/problems.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
-import { detectType } from './detect.js'
 import { Abandoned, ImageGate } from './gate.js'
-import { IMAGE_LIMITS, processImage } from './images.js'
+import { IMAGE_LIMITS } from './images.js'
 import { ensureMediaDir, isFolderError, mediaUnavailable } from './media-dir.js'
-import { cleanFileName, STORED_NAME, storedName, TEMP_PREFIX, tempName } from './names.js'
+import { STORED_NAME, TEMP_PREFIX } from './names.js'
+import { prepareUpload, type PreparedUpload } from './prepare.js'
 import { multipartLimits, receiveUpload, tooLarge } from './receive.js'
 import serveMedia from './serve.js'
 
@@ -129,38 +129,20 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       const upload = await receiveUpload(request, dir, config.maxUploadBytes)
       temps.push(upload.path)
       if (upload.size === 0) throw errors.validation('The file is empty.')
-      const type = await detectType(upload.path)
-      const originalName = cleanFileName(upload.filename, type.ext, type.exts)
-
-      const files: Array<{ temp: string, record: MediaRecord }> = []
-      const add = async (temp: string, mime: string, ext: string, name: string) => {
-        const record = { name: storedName(ext), mime, originalName: name, size: (await stat(temp)).size, uploaderId: user.id }
-        files.push({ temp, record })
-        return record
+      // A client that has gone (closed the tab, cancelled) frees its place in the image queue.
+      const gone = new AbortController()
+      const onClose = (): void => { if (!reply.raw.writableEnded) gone.abort() }
+      reply.raw.once('close', onClose)
+      let prepared: PreparedUpload
+      try {
+        prepared = await prepareUpload({ dir, src: upload.path, filename: upload.filename, uploaderId: user.id, images, signal: gone.signal, temps })
+      } catch (error) {
+        if (error instanceof Abandoned) throw errors.validation('The upload was abandoned: the client went away.')
+        throw error
+      } finally {
+        reply.raw.off('close', onClose)
       }
-      let main: MediaRecord
-      let thumb: MediaRecord | undefined
-      if (type.kind === 'image') {
-        const clean = join(dir, tempName())
-        const preview = join(dir, tempName())
-        temps.push(clean, preview)
-        // A client that has gone (closed the tab, cancelled) frees its place in the image queue.
-        const gone = new AbortController()
-        const onClose = (): void => { if (!reply.raw.writableEnded) gone.abort() }
-        reply.raw.once('close', onClose)
-        try {
-          await processImage(images, user.id, gone.signal, { src: upload.path, dest: clean, thumb: preview }, type.mime)
-        } catch (error) {
-          if (error instanceof Abandoned) throw errors.validation('The upload was abandoned: the client went away.')
-          throw error
-        } finally {
-          reply.raw.off('close', onClose)
-        }
-        main = await add(clean, type.mime, type.ext, originalName)
-        thumb = await add(preview, 'image/webp', 'webp', `${originalName.replace(/\.[^.]*$/, '')}-preview.webp`)
-      } else {
-        main = await add(upload.path, type.mime, type.ext, originalName)
-      }
+      const { files, attachment } = prepared
       release = reserve(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
 
       // Into place only now, then the rows: a row never points at a missing or partial file.
@@ -171,8 +153,6 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       await whenUnlocked(() => storage.media.add(files.map((f) => f.record)), config.lockWaitMs)
       release() // the rows count from now on
 
-      const attachment: Attachment = { url: `/media/${main.name}`, name: originalName, mime: main.mime, size: main.size, kind: type.kind }
-      if (thumb !== undefined) attachment.thumbnailUrl = `/media/${thumb.name}`
       const { message, created } = await messageService.send({
         roomId, author: { id: user.id, username: user.username }, body: upload.caption, attachment, clientId: upload.clientId
       })

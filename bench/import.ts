@@ -1,0 +1,72 @@
+// `npm run bench -- --only=import` (also part of a full run), or on its own:
+// `node --import tsx bench/import.ts [--messages=N]`. `npm run import` of an original-format
+// folder (built here: 100,000 text messages over 3 rooms and 10 users, real Fernet tokens and
+// bcrypt hashes) into a fresh database, the real CLI in its own process. Target: ≥ 5,000 messages/s
+// over the whole command (key check, users, rooms, messages; process start-up included). Also
+// printed: messages per CPU-second of the import process, and how many cores other processes used
+// meanwhile (on a shared machine the wall-clock figure is only as good as the machine is quiet).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { Fernet } from '../src/crypto/fernet.js'
+import { cpuMs, systemBusyMs } from './lib.js'
+import { OriginalApp } from '../test/import/fixture.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSX = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
+const TARGET = 5000
+
+export interface ImportBenchResult { messages: number, seconds: number, perSecond: number, cliPerSecond: number | null, perCpuSecond: number, otherCores: number, ok: boolean }
+
+export async function importBench (messages = 100_000): Promise<ImportBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'secure-chat-bench-import-'))
+  try {
+    const original = new OriginalApp(join(dir, 'old'))
+    const users = Array.from({ length: 10 }, (_, i) => original.addUser({ username: `user ${i}`, password: `password ${i}` }))
+    original.addTextMessages(messages, [1, 2, 3], users)
+    original.close()
+    const env = { PATH: process.env.PATH ?? '', ENCRYPTION_KEY: Fernet.generateKey(), DATABASE_URL: join(dir, 'ours', 'chat.db'), MEDIA_DIR: join(dir, 'ours', 'media') }
+    const started = performance.now()
+    const busyBefore = systemBusyMs()
+    let cpu = 0
+    const { code, stdout, stderr } = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'cli', 'import.ts'), join(dir, 'old')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      // The last reading before it exits (a tenth of a second short at most).
+      const poll = setInterval(() => { const ms = cpuMs(child.pid!); if (Number.isFinite(ms)) cpu = ms }, 100)
+      child.once('exit', () => clearInterval(poll))
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+      child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+      child.once('close', (c) => resolve({ code: c, stdout: out, stderr: err }))
+    })
+    const seconds = (performance.now() - started) / 1000
+    const otherCores = Math.max(0, (systemBusyMs() - busyBefore - cpu) / 1000 / seconds)
+    if (code !== 0 || !stdout.includes(`messages: ${messages} imported`)) throw new Error(`import failed (${code}):\n${stdout}${stderr}`)
+    // The CLI's own last progress line: the rate over the users, rooms and messages it wrote.
+    const last = /([\d,]+)\/s\n$/.exec(stderr)
+    const cliPerSecond = last === null ? null : Number(last[1]!.replace(/,/g, ''))
+    const perSecond = Math.round(messages / seconds)
+    return { messages, seconds, perSecond, cliPerSecond, perCpuSecond: Math.round(messages / (cpu / 1000)), otherCores, ok: perSecond >= TARGET }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export function describeImport (r: ImportBenchResult): string {
+  return `import (npm run import, ${r.messages.toLocaleString('en-US')} messages): ${r.perSecond.toLocaleString('en-US')} messages/s over the whole command ` +
+    `(${r.seconds.toFixed(1)} s${r.cliPerSecond === null ? '' : `; ${r.cliPerSecond.toLocaleString('en-US')}/s while writing`}; ` +
+    `${r.perCpuSecond.toLocaleString('en-US')} per CPU-second of the import; other processes used ${r.otherCores.toFixed(2)} cores meanwhile); ` +
+    `target ≥ ${TARGET.toLocaleString('en-US')}/s: ${r.ok ? 'met' : 'MISSED'}`
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const n = Number(process.argv.find((a) => a.startsWith('--messages='))?.slice(11) ?? 100_000)
+  importBench(n).then((r) => console.log(describeImport(r)), (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,144 @@
+// `npm run import -- <folder of the original app>` (server stopped): its users, rooms, history and
+// files into this server's database. Options: --db <chat.db>, --key-file <file>, --media <folder>
+// (each instead of the one in the folder), --dry-run (everything is done in a throwaway copy of
+// this server's database and media folder, and reported; nothing of yours is written).
+import Database from 'better-sqlite3'
+import dotenv from 'dotenv'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Fernet, FernetRing } from '../crypto/fernet.js'
+import { checkOriginalKey, runImport, type ImportReport } from '../import/importer.js'
+import { progressOn } from '../import/progress.js'
+import { createStorage } from '../storage/index.js'
+import { openDatabase } from '../storage/database.js'
+import { createImportsRepo } from '../storage/imports.js'
+import { MaintenanceError } from '../storage/maintenance.js'
+import { openOriginal } from '../storage/original.js'
+import { fail, loadSettings } from './common.js'
+
+const USAGE = 'Usage: npm run import -- <folder of the original app> [--db chat.db] [--key-file .fernet_key] [--media media/] [--dry-run]'
+const VALUED = ['db', 'key-file', 'media']
+
+function parseArgs (args: readonly string[]) {
+  const values: Record<string, string> = {}
+  const positional: string[] = []
+  let dryRun = false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--dry-run') {
+      dryRun = true
+    } else if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined]
+      if (!VALUED.includes(name)) throw new MaintenanceError(`Unknown option ${arg}. ${USAGE}`)
+      const value = inline ?? args[++i]
+      if (value === undefined || value === '') throw new MaintenanceError(`--${name} needs a value. ${USAGE}`)
+      values[name] = value
+    } else {
+      positional.push(arg)
+    }
+  }
+  if (positional.length > 1) throw new MaintenanceError(`One folder, please. ${USAGE}`)
+  // npm runs scripts in the package directory; a relative path means where the operator typed it.
+  const here = (path: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), path)
+  const folder = positional[0] === undefined ? undefined : here(positional[0])
+  const inFolder = (name: string, option: string): string => {
+    if (values[option] !== undefined) return here(values[option])
+    if (folder === undefined) throw new MaintenanceError(USAGE)
+    return join(folder, name)
+  }
+  return { folder, db: inFolder('chat.db', 'db'), media: inFolder('media', 'media'), keyFile: values['key-file'] === undefined ? undefined : here(values['key-file']), dryRun }
+}
+
+/** The original's key: --key-file, else its `.fernet_key` and/or ENCRYPTION_KEY in its `.env` (whichever reads its messages). */
+function originalKeys (folder: string | undefined, keyFile: string | undefined): FernetRing {
+  const keys: Array<{ key: string, from: string }> = []
+  const fromFile = (path: string): void => {
+    try {
+      keys.push({ key: readFileSync(path, 'utf8').trim(), from: path })
+    } catch {
+      throw new MaintenanceError(`Cannot read the key file ${path}.`)
+    }
+  }
+  if (keyFile !== undefined) {
+    fromFile(keyFile)
+  } else if (folder !== undefined) {
+    if (existsSync(join(folder, '.fernet_key'))) fromFile(join(folder, '.fernet_key'))
+    const env = join(folder, '.env')
+    const key = existsSync(env) ? dotenv.parse(readFileSync(env)).ENCRYPTION_KEY?.trim() : undefined
+    if (key !== undefined && key !== '') keys.push({ key, from: `ENCRYPTION_KEY in ${env}` })
+  }
+  if (keys.length === 0) throw new MaintenanceError(`No key for the original's messages: no .fernet_key or ENCRYPTION_KEY in ${folder ?? 'its folder'}'s .env. Give it with --key-file <file>.`)
+  for (const { key, from } of keys) {
+    if (!Fernet.isValidKey(key)) throw new MaintenanceError(`${from} does not hold a Fernet key (url-safe base64 of 32 bytes).`)
+  }
+  return new FernetRing(keys.map((k) => k.key))
+}
+
+async function main (): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  const original = openOriginal(args.db)
+  const temp = args.dryRun ? mkdtempSync(join(tmpdir(), 'secure-chat-import-')) : undefined
+  try {
+    const keys = originalKeys(args.folder, args.keyFile)
+    // Before this server's database is even opened: a wrong key changes nothing.
+    const total = checkOriginalKey(original, keys)
+    const config = loadSettings()
+    const ring = new FernetRing(config.encryptionKeys)
+
+    let databasePath = config.databasePath
+    let mediaDir = config.mediaDir
+    if (temp !== undefined) {
+      databasePath = join(temp, 'chat.db')
+      mediaDir = join(temp, 'media')
+      if (existsSync(config.databasePath)) {
+        const ours = new Database(config.databasePath, { readonly: true, fileMustExist: true })
+        try {
+          await ours.backup(databasePath)
+        } finally {
+          ours.close()
+        }
+      }
+    }
+    mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+    const db = openDatabase(databasePath, ring, { log: (line) => console.log(line) })
+    const storage = createStorage(db, ring)
+    try {
+      console.log(`${args.dryRun ? 'Dry run: importing into a throwaway copy' : 'Importing'}: ${total} messages from ${args.db}${args.dryRun ? '' : ` into ${config.databasePath}`} …`)
+      const progress = progressOn(process.stderr, 'messages')
+      const report = await runImport({
+        original, originalKeys: keys, mediaFrom: args.media, imports: createImportsRepo(db, storage.messages, storage.media), mediaDir, onProgress: progress.update
+      })
+      progress.finish()
+      console.log(describe(report, args.dryRun))
+    } finally {
+      storage.close()
+    }
+  } finally {
+    original.close()
+    if (temp !== undefined) rmSync(temp, { recursive: true, force: true })
+  }
+}
+
+/** Quoted, with anything that would not show as itself (controls, bidi overrides, escapes) as \uXXXX. */
+const quote = (text: string): string =>
+  JSON.stringify(text).replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+function describe (r: ImportReport, dryRun: boolean): string {
+  const lines: string[] = [dryRun ? 'Dry run done: nothing was written. A real run would bring in:' : 'Done:']
+  lines.push(`  users:    ${r.users.imported} imported, ${r.users.renamed.length} of them renamed${r.users.already > 0 ? `, ${r.users.already} imported before` : ''}`)
+  for (const { from, to } of r.users.renamed) lines.push(`    ${quote(from)} → ${to}`)
+  if (r.users.newPasswordNeeded.length > 0) {
+    lines.push(`    no usable password hash (they cannot log in until given a new password): ${r.users.newPasswordNeeded.join(', ')}`)
+  }
+  lines.push(`  rooms:    ${r.rooms.created} created, ${r.rooms.merged.length} merged into ours${r.rooms.merged.length > 0 ? ` (${r.rooms.merged.map(quote).join(', ')})` : ''}, ${r.rooms.renamed.length} renamed${r.rooms.already > 0 ? `, ${r.rooms.already} imported before` : ''}`)
+  for (const { from, to } of r.rooms.renamed) lines.push(`    ${quote(from)} → ${quote(to)}`)
+  lines.push(`  messages: ${r.messages.imported} imported${r.messages.already > 0 ? `, ${r.messages.already} imported before` : ''}${r.messages.skipped.length > 0 ? `, ${r.messages.skipped.length} skipped` : ''}`)
+  for (const { id, reason } of r.messages.skipped.slice(0, 20)) lines.push(`    message ${id}: ${reason}`)
+  lines.push(`  files:    ${r.files.imported} imported, ${r.files.missing.length} missing, ${r.files.refused.length} refused (those messages keep their text)`)
+  for (const { message, path } of r.files.missing) lines.push(`    missing: ${quote(path)} (message ${message})`)
+  for (const { message, path, reason } of r.files.refused) lines.push(`    refused: ${quote(path)} (message ${message}): ${reason}`)
+  return lines.join('\n')
+}
+
+main().catch((error: unknown) => fail('import', error))
