@@ -43,7 +43,7 @@ export default fp(async (app) => {
 
   app.addHook('onClose', async () => {
     clearInterval(purge)
-    messageService.flush()
-    storage.close()
+    await messageService.flush()
+    await storage.close()
   })
 }, { name: 'core', fastify: '5.x' })

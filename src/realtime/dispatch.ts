@@ -12,7 +12,29 @@ export function sendError (hub: Hub, client: Client, code: ErrorCode, message: s
 
 export function createDispatch (app: FastifyInstance, hub: Hub) {
   const { storage, messageService, config } = app
-  const roomExists = (roomId: number): boolean => hub.hasRoom(roomId) || storage.rooms.exists(roomId)
+  // Rooms are never deleted: once seen, a room is known to exist without asking the database again.
+  const known = new Set<number>()
+  const knownRoom = (roomId: number): boolean => known.has(roomId) || hub.hasRoom(roomId)
+  async function roomExists (roomId: number): Promise<boolean> {
+    if (knownRoom(roomId)) return true
+    if (!await storage.rooms.exists(roomId)) return false
+    known.add(roomId)
+    return true
+  }
+  /** Runs `then` now when the room is known, else once the database has answered (and returns that wait). */
+  function withRoom (client: Client, roomId: number, then: () => void): Promise<void> | void {
+    if (knownRoom(roomId)) {
+      then()
+      return undefined
+    }
+    return roomExists(roomId).then((exists) => {
+      if (exists) then()
+      else sendError(hub, client, 'room_not_found')
+    }, (error: unknown) => {
+      app.log.error({ err: error }, 'room lookup failed')
+      sendError(hub, client, 'internal', 'The room could not be looked up; try again.')
+    })
+  }
 
   async function sendMessage (client: Client, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
     const clientId = frame.clientId ?? null
@@ -42,15 +64,17 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
     }
   }
 
-  function notJoined (client: Client, roomId: number, clientId?: string): void {
-    sendError(hub, client, roomExists(roomId) ? 'not_joined' : 'room_not_found', undefined, clientId)
+  function notJoined (client: Client, roomId: number, clientId?: string): Promise<void> | void {
+    if (knownRoom(roomId)) return sendError(hub, client, 'not_joined', undefined, clientId)
+    return roomExists(roomId).then((exists) => sendError(hub, client, exists ? 'not_joined' : 'room_not_found', undefined, clientId),
+      () => sendError(hub, client, 'not_joined', undefined, clientId))
   }
 
-  return function dispatch (client: Client, frame: ClientFrame): void {
+  /** Returns a promise when the frame waits for the database: the client's next frames wait behind it. */
+  return function dispatch (client: Client, frame: ClientFrame): Promise<void> | void {
     switch (frame.type) {
       case 'join':
-        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
-        return hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) })
+        return withRoom(client, frame.roomId, () => hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) }))
       case 'leave':
         hub.leave(client, frame.roomId) // leaving a room one is not in is a no-op
         return
@@ -64,9 +88,7 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
       case 'ping':
         return hub.send(client, { type: 'pong' })
       case 'read':
-        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
-        void markRead(client, frame)
-        return
+        return withRoom(client, frame.roomId, () => { void markRead(client, frame) })
     }
   }
 }

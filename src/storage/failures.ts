@@ -25,15 +25,15 @@ const MAX_RETRY_MS = 200
 export const nextRetryMs = (previous: number): number => Math.min(MAX_RETRY_MS, previous === 0 ? FIRST_RETRY_MS : previous * 2)
 
 /**
- * Runs a synchronous write; while another program holds the lock, tries again after a growing
- * pause (the event loop runs meanwhile), for up to `waitMs`. Then the lock error is thrown.
+ * Runs a write; while another program holds the lock, tries again after a growing pause (the
+ * event loop runs meanwhile), for up to `waitMs`. Then the lock error is thrown.
  */
-export async function whenUnlocked<T> (write: () => T, waitMs: number): Promise<T> {
+export async function whenUnlocked<T> (write: () => T | Promise<T>, waitMs: number): Promise<T> {
   const deadline = performance.now() + waitMs
   let pause = 0
   for (;;) {
     try {
-      return write()
+      return await write()
     } catch (error) {
       const left = deadline - performance.now()
       if (!isStorageLocked(error) || left <= 0) throw error

@@ -81,6 +81,6 @@ describe('UPLOAD_QUOTA_MB', () => {
     const codes = results.map((r) => r.statusCode)
     expect(codes.filter((c) => c === 201)).toHaveLength(2) // 2 × 700 KiB fit in 2 MiB, a third does not
     expect(codes.filter((c) => c === 413)).toHaveLength(4)
-    expect(t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
+    expect(await t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
   })
 })
