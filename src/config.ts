@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { Fernet } from './crypto/fernet.js'
 import { parseAllowedHost } from './security/host-check.js'
+import { databaseTarget, type DatabaseTarget } from './storage/url.js'
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 
@@ -84,8 +85,10 @@ export interface Config {
   /** JWT signing secret. */
   readonly secretKey: string
   readonly tokenTtlMinutes: number
-  /** Absolute path of the SQLite file, or ':memory:'. */
+  /** Absolute path of the SQLite file, or ':memory:'; '' when the database is PostgreSQL. */
   readonly databasePath: string
+  /** Which store DATABASE_URL picks (src/storage/url.ts). */
+  readonly database: DatabaseTarget
   /** Fernet keys, the first encrypts. */
   readonly encryptionKeys: readonly string[]
   readonly corsOrigins: readonly string[]
@@ -169,12 +172,13 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     throw new ConfigError('ALLOWED_HOSTS', 'comma-separated host names, each optionally with :port or a leading *. (e.g. chat.example.com,*.example.org)')
   }
 
-  let dbPath: string
+  let database: DatabaseTarget
   try {
-    dbPath = databasePath(s.DATABASE_URL, cwd)
+    database = databaseTarget(s.DATABASE_URL, cwd)
   } catch {
-    throw new ConfigError('DATABASE_URL', 'sqlite:///relative/path.db, sqlite:////absolute/path.db or a plain file path')
+    throw new ConfigError('DATABASE_URL', 'postgres://user:password@host:5432/db, sqlite:///relative/path.db, sqlite:////absolute/path.db or a plain file path')
   }
+  const dbPath = database.kind === 'sqlite' ? database.path : ''
 
   return Object.freeze({
     port: s.PORT,
@@ -182,6 +186,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
     secretKey,
     tokenTtlMinutes: s.ACCESS_TOKEN_EXPIRE_MINUTES,
     databasePath: dbPath,
+    database: Object.freeze(database),
     encryptionKeys: Object.freeze(encryptionKeys),
     corsOrigins: Object.freeze(corsOrigins),
     allowedHosts: Object.freeze(allowedHosts),

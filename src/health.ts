@@ -52,7 +52,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!await app.storage.healthy()) throw errors.unavailable('The database is not answering.')
     const [disk, databaseDisk] = await Promise.all([
       space(config.mediaDir),
-      config.databasePath === ':memory:' ? null : space(dirname(config.databasePath))
+      config.database.kind === 'postgres' || config.databasePath === ':memory:' ? null : space(dirname(config.databasePath))
     ])
     const full = (d: z.infer<typeof Disk>): boolean => d !== null && d.freeBytes < FULL_BELOW_BYTES
     if (app.messageService.storageFull || full(databaseDisk)) {
