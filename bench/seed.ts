@@ -1,5 +1,5 @@
 // Seeds the database before the server starts, through the storage module itself: one user, the
-// history room with N encrypted messages (storage.messages.insertBatch, chunks of 5000, one
+// history room with N encrypted messages (the messages repo's insertBatch, chunks of 5000, one
 // transaction each), and, for the room-list scenario, R more rooms of M messages each from the same
 // user (so every other user has them all unread).
 // Usage: node --import tsx bench/seed.ts <db path> <fernet key> <count> [<rooms> <per room>]
@@ -8,7 +8,11 @@ import bcrypt from 'bcryptjs'
 import { performance } from 'node:perf_hooks'
 import { FernetRing } from '../src/crypto/fernet.js'
 import { openDatabase } from '../src/storage/database.js'
-import { createStorage, type NewMessage } from '../src/storage/index.js'
+import type { NewMessage } from '../src/storage/index.js'
+import { createMessagesRepo } from '../src/storage/messages.js'
+import { createRoomsRepo } from '../src/storage/rooms.js'
+import { createUnreadableRows } from '../src/storage/unreadable.js'
+import { createUsersRepo } from '../src/storage/users.js'
 
 const [path, key, countText, roomsText = '0', perRoomText = '0'] = process.argv.slice(2)
 if (path === undefined || key === undefined || countText === undefined) {
@@ -23,7 +27,8 @@ const CHUNK = 5000
 const started = performance.now()
 const ring = new FernetRing([key])
 const db = openDatabase(path, ring)
-const storage = createStorage(db, ring)
+// The synchronous SQLite repos under the store: the rooms below go in one transaction.
+const storage = { users: createUsersRepo(db), rooms: createRoomsRepo(db), messages: createMessagesRepo(db, ring, createUnreadableRows()) }
 const user = storage.users.create('bench-history', bcrypt.hashSync('not used for logging in', 4))
 if (user === null) throw new Error('the seed user exists already: seed a fresh database')
 const room = storage.rooms.create('Bench history', 'A million seeded messages', user.id)
@@ -60,7 +65,7 @@ for (let r = 0; r < roomIds.length && perRoom > 0; r += roomsPerChunk) {
   }
   for (const result of storage.messages.insertBatch(batch)) if (!result.ok) throw result.error
 }
-storage.close()
+db.close()
 process.stdout.write(JSON.stringify({
   roomId: room.id, firstId, lastId, ms, userId: user.id, rooms: roomCount, perRoom, roomsMs: Math.round(performance.now() - roomsStarted)
 }) + '\n')

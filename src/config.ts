@@ -5,44 +5,18 @@
 // type is inferred from the rows. Tests build a Config with `parseConfig` and never touch process.env.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { z } from 'zod'
+import { ConfigError } from './config-error.js'
 import { Fernet } from './crypto/fernet.js'
 import { parseAllowedHost } from './security/host-check.js'
+import { DATABASE_FORMS, databaseTarget, type DatabaseTarget } from './storage/url.js'
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 const MB = 1024 * 1024
 
-/** A setting that cannot be used: its message is the one line the process prints before it exits. */
-export class ConfigError extends Error {
-  constructor (setting: string, want: string) {
-    super(`Invalid setting ${setting}: expected ${want}`)
-    this.name = 'ConfigError'
-  }
-}
-
-const SQLITE_FORMS = 'sqlite:///relative/path.db, sqlite:////absolute/path.db or a plain file path'
-
-/**
- * `sqlite:///relative`, `sqlite:////absolute` or a plain path (as the Python seed wrote it); a
- * driver suffix as in SQLAlchemy URLs (`sqlite+aiosqlite:///`) is SQLite too. Any other scheme
- * is refused: a path would otherwise quietly become a folder named after it.
- */
-export function databasePath (url: string, cwd: string): string {
-  let path = url
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]
-  if (scheme !== undefined) {
-    if (!/^sqlite(\+\w+)?$/i.test(scheme)) {
-      throw new ConfigError('DATABASE_URL', `a SQLite file (${SQLITE_FORMS}): this build does not support ${scheme}:// databases`)
-    }
-    path = url.slice(scheme.length + '://'.length)
-    if (!path.startsWith('/')) throw new ConfigError('DATABASE_URL', `${SQLITE_FORMS} (three slashes before a relative path)`)
-    path = path.slice(1)
-  }
-  if (path === ':memory:') return path
-  if (path === '') throw new Error('no file in it')
-  return isAbsolute(path) ? path : resolve(cwd, path)
-}
+export { ConfigError } from './config-error.js'
+export { databasePath } from './storage/url.js'
 
 /** JSON array or a comma-separated list. */
 function parseOrigins (value: string): string[] {
@@ -104,7 +78,9 @@ const settings = {
   }),
   ACCESS_TOKEN_EXPIRE_MINUTES: setting('tokenTtlMinutes', int(1, 525_600).default(120), 'a whole number of minutes from 1 to 525600'),
   // Absolute path of the SQLite file, or ':memory:'.
-  DATABASE_URL: setting('databasePath', z.string().default('sqlite:///./chat.db'), SQLITE_FORMS, (url, c) => databasePath(url, c.cwd)),
+  // Which store: a SQLite file (its absolute path, or ':memory:') or PostgreSQL (src/storage/url.ts).
+  DATABASE_URL: setting('database', z.string().default('sqlite:///./chat.db'), DATABASE_FORMS,
+    (url, c): Readonly<DatabaseTarget> => Object.freeze(databaseTarget(url, c.cwd))),
   // Fernet keys, the first encrypts.
   ENCRYPTION_KEY: setting('encryptionKeys', z.string().optional(), 'a Fernet key (url-safe base64 of 32 bytes), or several separated by commas', (value, c) => {
     const keys = (value ?? c.keptKey('ENCRYPTION_KEY', '.fernet_key', Fernet.generateKey)).split(',').map((key) => key.trim()).filter(Boolean)
@@ -174,6 +150,8 @@ export interface Config extends Fields {
   readonly warnings: readonly string[]
   /** The key files behind SECRET_KEY and ENCRYPTION_KEY when they are not set; relative to `cwd`. */
   readonly keyFiles: readonly KeyFile[]
+  /** The SQLite file's absolute path (or ':memory:'); '' when the database is PostgreSQL. */
+  readonly databasePath: string
 }
 
 export interface ConfigSources {
@@ -230,5 +208,7 @@ export function parseConfig (env: Record<string, string | undefined>, sources: C
   }
   // Mode 0600: only this user can read the keys. 'wx': never overwrite one another start made.
   for (const [path, key] of toWrite) writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' })
-  return Object.freeze({ ...config, warnings: Object.freeze(warnings), keyFiles: Object.freeze(keyFiles) }) as unknown as Config
+  const database = config.database as DatabaseTarget
+  const databasePath = database.kind === 'sqlite' ? database.path : ''
+  return Object.freeze({ ...config, databasePath, warnings: Object.freeze(warnings), keyFiles: Object.freeze(keyFiles) }) as unknown as Config
 }

@@ -1,4 +1,4 @@
-// The app's shared services, as decorators: storage (the SQLite file), events (after-commit
+// The app's shared services, as decorators: storage (SQLite or PostgreSQL, by DATABASE_URL), events (after-commit
 // notifications) and the message service. One onClose so that queued sends are committed before
 // the database closes.
 import fp from 'fastify-plugin'
@@ -7,7 +7,7 @@ import { sharedSendLimiter, type SendLimiter } from './bus/limits.js'
 import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMessageService, type MessageService } from './messages/service.js'
-import { openStorage, whenUnlocked, type Storage } from './storage/index.js'
+import { openStore, whenUnlocked, type Storage } from './storage/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,7 +21,7 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   const { config } = app
-  const storage = openStorage(config.databasePath, new FernetRing(config.encryptionKeys), {
+  const storage = await openStore(config.database, new FernetRing(config.encryptionKeys), {
     log: (message) => app.log.warn(message),
     onUnreadable: (where) => app.log.error(`Stored ${where} cannot be decrypted with any key in ENCRYPTION_KEY (corrupted, or written with a key no longer given): it is served as unreadable. npm run rotate-keys names such rows.`)
   })
@@ -46,7 +46,7 @@ export default fp(async (app) => {
 
   app.addHook('onClose', async () => {
     clearInterval(purge)
-    messageService.flush()
-    storage.close()
+    await messageService.flush()
+    await storage.close()
   })
 }, { name: 'core', fastify: '5.x' })

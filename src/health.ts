@@ -49,10 +49,10 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Health, 503: ErrorResponse, 507: ErrorResponse }
     }
   }, async () => {
-    if (!app.storage.healthy()) throw errors.unavailable('The database is not answering.')
+    if (!await app.storage.healthy()) throw errors.unavailable('The database is not answering.')
     const [disk, databaseDisk] = await Promise.all([
       space(config.mediaDir),
-      config.databasePath === ':memory:' ? null : space(dirname(config.databasePath))
+      config.database.kind === 'postgres' || config.databasePath === ':memory:' ? null : space(dirname(config.databasePath))
     ])
     const full = (d: z.infer<typeof Disk>): boolean => d !== null && d.freeBytes < FULL_BELOW_BYTES
     if (app.messageService.storageFull || full(databaseDisk)) {

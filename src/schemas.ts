@@ -23,7 +23,8 @@ export const RoomSchema = z.object({
   name: z.string(),
   topic: z.string(),
   createdBy: AuthorSchema.nullable(),
-  createdAt: z.string()
+  createdAt: z.string(),
+  lastSeq: z.number().int().describe('The seq of the newest change in the room (0 when none)')
 })
 
 export const AttachmentSchema = z.object({
@@ -43,6 +44,7 @@ export const MessageSchema = z.object({
   attachment: AttachmentSchema.nullable(),
   clientId: z.string().nullable(),
   createdAt: z.string(),
+  seq: z.number().int().describe('The room\'s change counter at this message: 1, 2, 3… per room, no gaps, in commit order'),
   unreadable: z.literal(true).optional().describe('Only when no key decrypts the stored message: body is "" and attachment null')
 })
 

@@ -1,11 +1,19 @@
 // Test helpers: a Config on a real SQLite file in a fresh temp dir, and an app built on it.
+// With TEST_DATABASE=postgres (npm run test:pg), each app gets a fresh PostgreSQL schema instead,
+// unless the test names its own DATABASE_URL.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
+import postgres from 'postgres'
 import { buildApp } from '../src/app.js'
 import { parseConfig, type Config } from '../src/config.js'
 import { Fernet } from '../src/crypto/fernet.js'
+import { createTestSchema, type TestSchema } from './pg-helper.js'
+
+/** True when the app suites run against PostgreSQL (npm run test:pg). */
+export const onPostgres = process.env.TEST_DATABASE === 'postgres'
 
 export function tempDir (prefix = 'secure-chat-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -32,22 +40,63 @@ export interface TestApp {
   config: Config
   dir: string
   close: () => Promise<void>
+  /** What another app needs as DATABASE_URL to open the same database (a restart). */
+  databaseUrl: string
+  /** Drops the app's PostgreSQL schema (close() does it too); nothing on SQLite. */
+  dropDatabase: () => Promise<void>
 }
 
 export async function buildTestApp (env: Record<string, string> = {}, dir = tempDir()): Promise<TestApp> {
-  const config = makeTestConfig(env, dir)
-  const app = await buildApp(config, { logger: false })
-  await app.ready()
+  const schema: TestSchema | null = onPostgres && env.DATABASE_URL === undefined ? await createTestSchema() : null
+  const config = makeTestConfig(schema === null ? env : { ...env, DATABASE_URL: schema.url }, dir)
+  let app: FastifyInstance
+  try {
+    app = await buildApp(config, { logger: false })
+    await app.ready()
+  } catch (error) {
+    await schema?.drop()
+    throw error
+  }
+  let dropped = false
+  const dropDatabase = async (): Promise<void> => {
+    if (dropped) return
+    dropped = true
+    await schema?.drop()
+  }
   return {
     app,
     config,
     dir,
+    databaseUrl: schema?.url ?? config.databasePath,
+    dropDatabase,
     async close () {
       await app.close()
+      await dropDatabase()
       rmSync(dir, { recursive: true, force: true })
     }
   }
 }
+
+/** The first column of every row a query returns, straight from the app's database (SQLite or PostgreSQL). */
+export async function selectColumn (config: Config, query: string): Promise<unknown[]> {
+  if (config.database.kind === 'postgres') {
+    const sql = postgres(config.database.url, { max: 1, onnotice: () => {} })
+    try {
+      return (await sql.unsafe(query).values()).map((row) => row[0])
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
+  }
+  const db = new Database(config.databasePath, { readonly: true })
+  try {
+    return db.prepare(query).pluck().all()
+  } finally {
+    db.close()
+  }
+}
+
+/** Rows in a table of the app's database. */
+export const countRows = async (config: Config, table: string): Promise<number> => Number((await selectColumn(config, `SELECT count(*) FROM ${table}`))[0])
 
 let counter = 0
 /** A username no other test uses. */

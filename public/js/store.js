@@ -92,7 +92,8 @@ export function createStore () {
           body: entry.body,
           attachment: null,
           clientId: entry.clientId,
-          createdAt: entry.createdAt
+          createdAt: entry.createdAt,
+          seq: 0 // not stored yet
         },
         status: entry.failed ? 'failed' : 'pending',
         failure: entry.failed

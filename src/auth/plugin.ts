@@ -38,7 +38,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>
     /** The user behind a token, or an `unauthorized` AppError. */
-    verifyAccessToken: (token: string) => AuthUser
+    verifyAccessToken: (token: string) => Promise<AuthUser>
     issueToken: (user: User) => IssuedToken
     passwords: PasswordHasher
   }
@@ -58,7 +58,7 @@ export default fp(async (app) => {
   app.decorate('passwords', passwords)
   app.addHook('onClose', async () => passwords.close())
 
-  function verifyAccessToken (token: string): AuthUser {
+  async function verifyAccessToken (token: string): Promise<AuthUser> {
     let payload: TokenPayload & { exp: number }
     try {
       payload = app.jwt.verify<TokenPayload & { exp: number }>(token)
@@ -66,10 +66,10 @@ export default fp(async (app) => {
       throw errors.unauthorized('Your session is not valid or has expired; log in again.')
     }
     const id = Number(payload.sub)
-    if (!Number.isSafeInteger(id) || typeof payload.jti !== 'string' || storage.tokens.isRevoked(payload.jti)) {
+    if (!Number.isSafeInteger(id) || typeof payload.jti !== 'string' || await storage.tokens.isRevoked(payload.jti)) {
       throw errors.unauthorized('Your session has ended; log in again.')
     }
-    const user = storage.users.findById(id)
+    const user = await storage.users.findById(id)
     if (user === null) throw errors.unauthorized('Your session has ended; log in again.')
     return { ...user, jti: payload.jti, exp: payload.exp }
   }
@@ -78,7 +78,7 @@ export default fp(async (app) => {
   app.decorate('authenticate', async (request: FastifyRequest) => {
     const match = BEARER.exec(request.headers.authorization ?? '')
     if (match === null) throw errors.unauthorized()
-    request.user = verifyAccessToken(match[1]!)
+    request.user = await verifyAccessToken(match[1]!)
   })
 
   app.decorate('issueToken', (user: User): IssuedToken => {

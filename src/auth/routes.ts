@@ -33,7 +33,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       : { rateLimit: false }
   }, async (request, reply) => {
     const { username, password } = request.body
-    if (storage.users.findForLogin(username) !== null) throw errors.usernameTaken()
+    if (await storage.users.findForLogin(username) !== null) throw errors.usernameTaken()
     const hash = await passwords.hash(password)
     const user = await whenUnlocked(() => storage.users.create(username, hash), config.lockWaitMs)
     if (user === null) throw errors.usernameTaken() // taken while we were hashing
@@ -54,7 +54,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     // Throttled before the password is looked at: during a wait the right password gets a 429 too.
     // request.ip is the socket's address: no trustProxy, so X-Forwarded-For cannot change it.
     const attempt = await app.loginThrottle.attempt(username, request.ip)
-    const found = storage.users.findForLogin(username)
+    const found = await storage.users.findForLogin(username)
     // Logs name accounts by id: people type passwords into the username field, so an unknown
     // name is never written down.
     const who = { userId: found?.user.id ?? null }

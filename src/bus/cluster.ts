@@ -16,29 +16,20 @@ const GAP_MS = 250
 /** Messages read from the database per query while catching up. */
 const FILL_PAGE = 500
 
-/**
- * Where the tracker's numbers come from: the message's `seq` when it has one, else its id. With
- * SQLite, ids are given in commit order across processes (one writer at a time), so "after id X"
- * misses nothing; but ids skip, so no gap can be seen in them, and each message rings for a read
- * of the database instead (`poke`). With `seq` (1, 2, 3… per room), the next one is delivered as
- * it comes (`offer`) and only a gap reads the database.
- * TODO(issue 12 part 1): once every message has `seq`, read `fill` and `head` by seq from the store
- * ("messages with seq > X in this room", rooms.last_seq) and drop the id fallback.
- */
-const seqOf = (message: Message): number | undefined => (message as { seq?: number }).seq
-
-function recordAfter (storage: Storage, roomId: number, after: number): Message[] {
+/** Every message of the room after `after` (a seq), read from the record in pages. */
+async function recordAfter (storage: Storage, roomId: number, after: number): Promise<Message[]> {
   const out: Message[] = []
   let page
   do {
-    page = storage.messages.history(roomId, { after: out.at(-1)?.id ?? after, limit: FILL_PAGE })
+    page = await storage.messages.afterSeq(roomId, out.at(-1)?.seq ?? after, FILL_PAGE)
     out.push(...page.messages)
   } while (page.hasMore)
   return out
 }
 
-function recordHead (storage: Storage, roomId: number): number {
-  return storage.messages.history(roomId, { limit: 1 }).messages.at(-1)?.id ?? 0
+/** The room's newest seq: where a node starts tracking it. */
+async function recordHead (storage: Storage, roomId: number): Promise<number> {
+  return (await storage.rooms.get(roomId))?.lastSeq ?? 0
 }
 
 export interface Cluster {
@@ -52,17 +43,14 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   const presence = new PeerPresence(link, bus, hub, { log: (m) => log.warn(m) })
   const sockets = new NodeSockets(link)
   const tracker = new SeqTracker<Message>({
-    seqOf: (message) => seqOf(message) ?? message.id,
+    seqOf: (message) => message.seq,
     deliver: (_roomId, message) => hub.message({ type: 'message', message }),
     fill: (roomId, after) => recordAfter(storage, roomId, after),
     head: (roomId) => recordHead(storage, roomId),
     gapMs: GAP_MS,
     onError: (error, roomId) => log.warn({ err: error, roomId }, 'could not catch up a room from the database; will try again')
   })
-  const toTracker = (message: Message): void => {
-    if (seqOf(message) === undefined) tracker.poke(message.roomId)
-    else tracker.offer(message.roomId, message)
-  }
+  const toTracker = (message: Message): void => tracker.offer(message.roomId, message)
 
   hub.peers = {
     usersIn: (roomId) => presence.usersIn(roomId),

@@ -14,6 +14,7 @@ async function main (): Promise<void> {
   const file = resolve(process.env.INIT_CWD ?? process.cwd(), target)
   if (existsSync(file)) throw new MaintenanceError(`${file} exists already: choose a new file name (a backup never overwrites).`)
   const config = loadSettings()
+  if (config.database.kind === 'postgres') throw new MaintenanceError('npm run backup copies SQLite files; on PostgreSQL use pg_dump (README, Several nodes), and keep the keys and MEDIA_DIR with it.')
   const ring = new FernetRing(config.encryptionKeys)
   const db = openExisting(config.databasePath, ring)
   const partial = `${file}.partial`

@@ -10,11 +10,13 @@ import { join, resolve } from 'node:path'
 import { Fernet, FernetRing } from '../crypto/fernet.js'
 import { checkOriginalKey, runImport, type ImportReport } from '../import/importer.js'
 import { progressOn } from '../import/progress.js'
-import { createStorage } from '../storage/index.js'
 import { openDatabase } from '../storage/database.js'
 import { createImportsRepo } from '../storage/imports.js'
+import { createMediaRepo } from '../storage/media.js'
+import { createMessagesRepo } from '../storage/messages.js'
 import { MaintenanceError } from '../storage/maintenance.js'
 import { openOriginal } from '../storage/original.js'
+import { createUnreadableRows } from '../storage/unreadable.js'
 import { fail, loadSettings } from './common.js'
 
 const USAGE = 'Usage: npm run import -- <folder of the original app> [--db chat.db] [--key-file .fernet_key] [--media media/] [--dry-run]'
@@ -84,6 +86,9 @@ async function main (): Promise<void> {
     // Before this server's database is even opened: a wrong key changes nothing.
     const total = checkOriginalKey(original, keys)
     const config = loadSettings()
+    if (config.database.kind === 'postgres') {
+      throw new MaintenanceError('npm run import writes into a SQLite database only for now: import into SQLite first; moving a SQLite database to PostgreSQL is not built yet.')
+    }
     const ring = new FernetRing(config.encryptionKeys)
 
     let databasePath = config.databasePath
@@ -102,17 +107,18 @@ async function main (): Promise<void> {
     }
     mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
     const db = openDatabase(databasePath, ring, { log: (line) => console.log(line) })
-    const storage = createStorage(db, ring)
+    // The synchronous repos underneath the SQLite store: the import writes batches in transactions of its own.
+    const unreadable = createUnreadableRows()
     try {
       console.log(`${args.dryRun ? 'Dry run: importing into a throwaway copy' : 'Importing'}: ${total} messages from ${args.db}${args.dryRun ? '' : ` into ${config.databasePath}`} …`)
       const progress = progressOn(process.stderr, 'messages')
       const report = await runImport({
-        original, originalKeys: keys, mediaFrom: args.media, imports: createImportsRepo(db, storage.messages, storage.media), mediaDir, onProgress: progress.update
+        original, originalKeys: keys, mediaFrom: args.media, imports: createImportsRepo(db, createMessagesRepo(db, ring, unreadable), createMediaRepo(db, ring, unreadable)), mediaDir, onProgress: progress.update
       })
       progress.finish()
       console.log(describe(report, args.dryRun))
     } finally {
-      storage.close()
+      db.close()
     }
   } finally {
     original.close()

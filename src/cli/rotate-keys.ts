@@ -17,6 +17,7 @@ async function main (): Promise<void> {
   const batchSize = Math.max(1, intFlag(args, 'batch-size', 500))
   const pauseMs = intFlag(args, 'pause-ms', 0)
   const config = loadSettings()
+  if (config.database.kind === 'postgres') throw new MaintenanceError('npm run rotate-keys works on SQLite files only for now; on PostgreSQL it is not built yet.')
   const ring = new FernetRing(config.encryptionKeys)
   const db = openExisting(config.databasePath, ring)
   try {

@@ -18,7 +18,7 @@ interface Pending<I, O> {
 export interface GroupCommit<I, O> {
   submit: (item: I) => Promise<O>
   /** Writes whatever is queued now (at shutdown, before the database closes); what the lock keeps out is refused. */
-  flush: () => void
+  flush: () => Promise<void>
   readonly pending: number
 }
 
@@ -33,26 +33,29 @@ export interface GroupCommitOptions {
 }
 
 /**
- * @param commit writes a whole batch in one transaction and returns one outcome per item, in
- *   order. If it throws, the whole batch failed and every caller gets that error (unless it is a
- *   lock: then the batch waits and is tried again).
+ * @param commit writes a whole batch in one transaction and returns (or resolves to) one outcome
+ *   per item, in order. If it throws or rejects, the whole batch failed and every caller gets that
+ *   error (unless it is a lock: then the batch waits and is tried again). One batch at a time:
+ *   sends that arrive while one commits form the next.
  */
 export function createGroupCommit<I, O> (
-  commit: (items: I[]) => Array<Outcome<O>>,
+  commit: (items: I[]) => Array<Outcome<O>> | Promise<Array<Outcome<O>>>,
   { maxBatch = 256, isLocked = () => false, lockWaitMs = 5000, lockTimeout = () => new Error('the database stayed locked') }: GroupCommitOptions = {}
 ): GroupCommit<I, O> {
   let queue: Array<Pending<I, O>> = []
   let scheduled = false
   let retry: NodeJS.Timeout | undefined
   let pause = 0
+  /** The drain under way, if any. */
+  let draining: Promise<boolean> | null = null
 
   /** Commits batch after batch; false when the lock stopped it (the queue is left as it was). */
-  function drain (): boolean {
+  async function drainQueue (): Promise<boolean> {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch)
       let outcomes: Array<Outcome<O>>
       try {
-        outcomes = commit(batch.map((p) => p.item))
+        outcomes = await commit(batch.map((p) => p.item))
       } catch (error) {
         if (isLocked(error)) return false
         queue = queue.slice(batch.length)
@@ -71,10 +74,33 @@ export function createGroupCommit<I, O> (
     return true
   }
 
-  function run (): void {
+  /** At most one drain at a time (the first commit starts synchronously). */
+  function drain (): Promise<boolean> {
+    if (draining !== null) return draining
+    const current = drainQueue().then((done) => {
+      draining = null
+      // Sent while the last batch committed, after the loop had looked: next turn. (When the lock
+      // stopped the drain, whoever started it decides when to try again.)
+      if (done && queue.length > 0 && !scheduled) schedule()
+      return done
+    }, (error: unknown) => {
+      draining = null
+      throw error
+    })
+    draining = current
+    return current
+  }
+
+  function schedule (): void {
+    scheduled = true
+    // setImmediate runs after the I/O phase, so every frame read in this turn joins the batch.
+    setImmediate(() => { void run() })
+  }
+
+  async function run (): Promise<void> {
     scheduled = false
     retry = undefined
-    if (drain()) return
+    if (await drain()) return
     // Locked. Sends whose wait is over are refused; the rest are tried again later.
     const now = performance.now()
     const waiting: Array<Pending<I, O>> = []
@@ -90,25 +116,23 @@ export function createGroupCommit<I, O> (
     pause = nextRetryMs(pause)
     scheduled = true
     // No later than the oldest send's deadline, so its refusal is not late.
-    retry = setTimeout(run, Math.max(1, Math.min(pause, queue[0]!.since + lockWaitMs - now)))
+    retry = setTimeout(() => { void run() }, Math.max(1, Math.min(pause, queue[0]!.since + lockWaitMs - now)))
   }
 
   return {
     submit (item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, since: performance.now(), resolve, reject })
-        if (!scheduled) {
-          scheduled = true
-          // setImmediate runs after the I/O phase, so every frame read in this turn joins the batch.
-          setImmediate(run)
-        }
+        if (!scheduled && draining === null) schedule()
       })
     },
-    flush (): void {
+    async flush (): Promise<void> {
       clearTimeout(retry)
       scheduled = false
-      if (drain()) return
+      if (draining !== null) await draining
+      if (await drain()) return
       // Shutting down: there is no later to wait for.
+      clearTimeout(retry)
       for (const p of queue) p.reject(lockTimeout())
       queue = []
     },

@@ -22,8 +22,8 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
     serializerCompiler: () => (data) => JSON.stringify(data)
   }, async (request) => {
     const { roomId } = request.params
-    if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
-    return storage.messages.history(roomId, request.query)
+    if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
+    return await storage.messages.history(roomId, request.query)
   })
 
   app.post('/api/rooms/:roomId/messages', {

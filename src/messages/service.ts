@@ -9,9 +9,9 @@ import type { SendLimiter } from '../bus/limits.js'
 export function createMessageService ({ storage, events, limiter, lockWaitMs }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number }) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
-  const commit = createGroupCommit<NewMessage, StoredMessage>((inputs) => {
+  const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
     try {
-      const results = storage.messages.insertBatch(inputs)
+      const results = await storage.messages.insertBatch(inputs)
       full = results.some((r) => !r.ok && isStorageFull(r.error))
       return results
     } catch (error) {
@@ -36,7 +36,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs }: 
       return stored
     },
     /** Commits whatever is queued, before the database closes. */
-    flush: () => commit.flush(),
+    flush: async () => commit.flush(),
     /** True from a commit that failed for lack of disk space until one succeeds. */
     get storageFull (): boolean {
       return full

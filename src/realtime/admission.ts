@@ -42,7 +42,7 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
     }
     const token = upgradeToken(request.query, request.headers['sec-websocket-protocol'])
     if (token === null) throw errors.unauthorized('Send your token as ?token= or in Sec-WebSocket-Protocol: bearer, <token>.')
-    request.user = app.verifyAccessToken(token)
+    request.user = await app.verifyAccessToken(token)
     const refusal = capRefusal(hub, config, request.user.id)
     if (refusal !== null) throw refusal
     // Several nodes: the per-user cap counts every node's sockets (only this one's while Redis is away).
@@ -55,8 +55,9 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
   /** The /ws route's handler, once the socket is open. */
   function accept (socket: WebSocket, request: FastifyRequest): void {
     const { id, username, createdAt, jti, exp } = request.user
-    // Everything below is synchronous, so no frame can arrive before the listeners are attached.
-    if (storage.tokens.isRevoked(jti) || exp * 1000 <= Date.now()) {
+    // Everything up to intake.hold is synchronous, so no frame can arrive before the listeners are
+    // attached, and none is handled before the token's re-check below has answered.
+    if (exp * 1000 <= Date.now()) {
       socket.close(CloseCode.unauthorized, 'session ended')
       return
     }
@@ -65,9 +66,17 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
       return
     }
     const client = new Client(socket, { id, username }, jti, exp)
+    // In the hub first: a logout from now on closes this socket like any other of the token.
     hub.add(client)
     intake.listen(socket)
     hub.send(client, { type: 'ready', user: { id, username, createdAt }, limits })
+    // A logout that committed during the handshake (checkUpgrade checked before it).
+    intake.hold(client, storage.tokens.isRevoked(jti).then((revoked) => {
+      if (revoked) hub.drop(client, CloseCode.unauthorized, 'session ended')
+    }, (error: unknown) => {
+      request.log.error({ err: error }, 'token re-check failed')
+      hub.drop(client, CloseCode.tryAgainLater, 'try again later')
+    }))
   }
 
   return { checkUpgrade, accept }

@@ -2,7 +2,7 @@
 // socket as `error` frames, with codes (and default sentences) from the catalogue in src/errors.ts.
 import type { FastifyInstance } from 'fastify'
 import { AppError, catalogue, storageAppError, type ErrorCode } from '../errors.js'
-import { whenUnlocked } from '../storage/index.js'
+import { isStorageLocked, whenUnlocked } from '../storage/index.js'
 import type { Client, Hub } from './hub.js'
 import type { ClientFrame } from './protocol.js'
 
@@ -12,7 +12,29 @@ export function sendError (hub: Hub, client: Client, code: ErrorCode, message: s
 
 export function createDispatch (app: FastifyInstance, hub: Hub) {
   const { storage, messageService, config } = app
-  const roomExists = (roomId: number): boolean => hub.hasRoom(roomId) || storage.rooms.exists(roomId)
+  // Rooms are never deleted: once seen, a room is known to exist without asking the database again.
+  const known = new Set<number>()
+  const knownRoom = (roomId: number): boolean => known.has(roomId) || hub.hasRoom(roomId)
+  async function roomExists (roomId: number): Promise<boolean> {
+    if (knownRoom(roomId)) return true
+    if (!await storage.rooms.exists(roomId)) return false
+    known.add(roomId)
+    return true
+  }
+  /**
+   * Runs `then` now when the room is known, else once the database has answered; returns what
+   * there is to wait for (the client's next frames wait behind it).
+   */
+  function withRoom (client: Client, roomId: number, then: () => Promise<void> | void): Promise<void> | void {
+    if (knownRoom(roomId)) return then()
+    return roomExists(roomId).then((exists) => {
+      if (exists) return then()
+      sendError(hub, client, 'room_not_found')
+    }, (error: unknown) => {
+      app.log.error({ err: error }, 'room lookup failed')
+      sendError(hub, client, 'internal', 'The room could not be looked up; try again.')
+    })
+  }
 
   async function sendMessage (client: Client, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
     const clientId = frame.clientId ?? null
@@ -30,27 +52,39 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
     }
   }
 
-  /** Markers only move forward, so retries that finish out of order cannot move one back. */
+  function readFailed (client: Client, error: unknown): void {
+    const known = storageAppError(error, config.lockWaitMs / 1000)
+    if (known !== null) return sendError(hub, client, known.code, 'Your read marker was not saved: ' + known.message)
+    app.log.error({ err: error }, 'read marker failed')
+    sendError(hub, client, 'internal', 'Your read marker was not saved.')
+  }
+
+  /**
+   * The first try is waited for (the client's next frames find the marker stored); a locked
+   * database is waited out in the background instead, without holding the client's frames.
+   * Markers only move forward, so retries that finish out of order cannot move one back.
+   */
   async function markRead (client: Client, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+    const write = async (): Promise<void> => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
     try {
-      await whenUnlocked(() => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId), config.lockWaitMs)
+      await write()
     } catch (error) {
-      const known = storageAppError(error, config.lockWaitMs / 1000)
-      if (known !== null) return sendError(hub, client, known.code, 'Your read marker was not saved: ' + known.message)
-      app.log.error({ err: error }, 'read marker failed')
-      sendError(hub, client, 'internal', 'Your read marker was not saved.')
+      if (!isStorageLocked(error)) return readFailed(client, error)
+      whenUnlocked(write, config.lockWaitMs).catch((later: unknown) => readFailed(client, later))
     }
   }
 
-  function notJoined (client: Client, roomId: number, clientId?: string): void {
-    sendError(hub, client, roomExists(roomId) ? 'not_joined' : 'room_not_found', undefined, clientId)
+  function notJoined (client: Client, roomId: number, clientId?: string): Promise<void> | void {
+    if (knownRoom(roomId)) return sendError(hub, client, 'not_joined', undefined, clientId)
+    return roomExists(roomId).then((exists) => sendError(hub, client, exists ? 'not_joined' : 'room_not_found', undefined, clientId),
+      () => sendError(hub, client, 'not_joined', undefined, clientId))
   }
 
-  return function dispatch (client: Client, frame: ClientFrame): void {
+  /** Returns a promise when the frame waits for the database: the client's next frames wait behind it. */
+  return function dispatch (client: Client, frame: ClientFrame): Promise<void> | void {
     switch (frame.type) {
       case 'join':
-        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
-        return hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) })
+        return withRoom(client, frame.roomId, () => { hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) }) })
       case 'leave':
         hub.leave(client, frame.roomId) // leaving a room one is not in is a no-op
         return
@@ -64,9 +98,8 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
       case 'ping':
         return hub.send(client, { type: 'pong' })
       case 'read':
-        if (!roomExists(frame.roomId)) return sendError(hub, client, 'room_not_found')
-        void markRead(client, frame)
-        return
+        // The marker is stored before the client's next frame is read (markRead answers its own errors).
+        return withRoom(client, frame.roomId, async () => markRead(client, frame))
     }
   }
 }

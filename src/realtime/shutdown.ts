@@ -13,7 +13,7 @@ export interface ShutdownParts {
   hub: Hub
   intake: Intake
   /** Commits what the message service has queued. */
-  flush: () => void
+  flush: () => Promise<void>
   /** Stops the timers and the event relay. */
   stop: () => void
   /** The ws server (no new sockets). */
@@ -22,7 +22,7 @@ export interface ShutdownParts {
 
 export async function closeSockets ({ hub, intake, flush, stop, server }: ShutdownParts): Promise<void> {
   intake.stop() // no more frames are read
-  flush() // those messages are broadcast and acked as usual
+  await flush() // those messages are broadcast and acked as usual
   await delay(0) // let the broadcasts and acks go out (they run after the commit's promises resolve)
   stop()
   const sockets = hub.closeAll(CloseCode.goingAway, 'server shutting down')

@@ -18,7 +18,7 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
     // Thousands of rooms, built field by field by the storage layer: checking each against the
     // schema on the way out (zod) would cost more than building them.
     serializerCompiler: () => (data) => JSON.stringify(data)
-  }, async (request) => ({ rooms: storage.rooms.listFor(request.user.id) }))
+  }, async (request) => ({ rooms: await storage.rooms.listFor(request.user.id) }))
 
   app.post('/api/rooms', {
     // Per user, after authentication: every new room reaches every connected user.
@@ -39,7 +39,7 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/api/rooms/:roomId', {
     schema: { tags: ['rooms'], summary: 'One room', params: RoomParams, response: { 200: z.object({ room: RoomSchema }), 404: ErrorResponse, ...authErrors } }
   }, async (request) => {
-    const room = storage.rooms.get(request.params.roomId)
+    const room = await storage.rooms.get(request.params.roomId)
     if (room === null) throw errors.roomNotFound()
     return { room }
   })

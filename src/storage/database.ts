@@ -18,10 +18,10 @@ export class KeyMismatchError extends Error {
   }
 }
 
-const KEY_CHECK = 'key_check'
-const KEY_CHECK_TEXT = 'secure-chat key check'
+export const KEY_CHECK = 'key_check'
+export const KEY_CHECK_TEXT = 'secure-chat key check'
 
-const seedRooms: ReadonlyArray<[string, string]> = [
+export const seedRooms: ReadonlyArray<[string, string]> = [
   ['General', 'Company-wide discussions'],
   ['Development', 'Engineering and product updates'],
   ['Support', 'Customer success and support chats']

@@ -1,56 +1,36 @@
-// The storage module: the only code that knows SQL. Routes and the hub see this typed interface,
-// so another backend (PostgreSQL) can stand in without them seeing SQL. The interface is
-// synchronous (better-sqlite3); an asynchronous backend would turn its methods into promises and
-// its callers would await them.
+// The storage module: the only code that knows SQL. Routes and the hub see the Store interface
+// (store.ts), whose methods answer in promises, so SQLite and PostgreSQL stand in for each other.
 import type { FernetRing } from '../crypto/fernet.js'
 import { openDatabase, type Db, type OpenOptions } from './database.js'
-import { createMediaRepo } from './media.js'
-import { createMessagesRepo } from './messages.js'
-import { createReadsRepo } from './reads.js'
-import { createRoomsRepo } from './rooms.js'
-import { createTokensRepo } from './tokens.js'
-import { createUnreadableRows } from './unreadable.js'
-import { createUsersRepo } from './users.js'
+import { createSqliteStore, type StoreOptions } from './sqlite-store.js'
+import { openPgStore } from './pg/index.js'
+import type { Store } from './store.js'
+import type { DatabaseTarget } from './url.js'
 
 export { KeyMismatchError } from './database.js'
 export type { MediaRecord } from './media.js'
 export { RoomMissingError, type InsertResult } from './messages.js'
 export { isStorageFull, isStorageLocked, whenUnlocked } from './failures.js'
 export type * from './types.js'
+export type { Store } from './store.js'
+export { databaseTarget, type DatabaseTarget } from './url.js'
 
-export interface StorageOptions extends OpenOptions {
-  /** Called once per stored row that no key decrypts, the first time it is read. */
-  onUnreadable?: (where: string) => void
+export interface StorageOptions extends OpenOptions, StoreOptions {}
+
+/** The storage interface; the name callers have always used. */
+export type Storage = Store
+
+export function createStorage (db: Db, ring: FernetRing, options: StorageOptions = {}): Store {
+  return createSqliteStore(db, ring, options)
 }
 
-export function createStorage (db: Db, ring: FernetRing, options: StorageOptions = {}) {
-  const ping = db.prepare('SELECT 1').pluck()
-  const unreadable = createUnreadableRows(options.onUnreadable)
-  return {
-    users: createUsersRepo(db),
-    rooms: createRoomsRepo(db),
-    messages: createMessagesRepo(db, ring, unreadable),
-    tokens: createTokensRepo(db),
-    reads: createReadsRepo(db),
-    media: createMediaRepo(db, ring, unreadable),
-    /** Distinct stored rows seen since start that no key decrypts (GET /api/health). */
-    unreadableRows: unreadable.count,
-    /** True when the database answers a query. */
-    healthy (): boolean {
-      try {
-        return ping.get() === 1
-      } catch {
-        return false
-      }
-    },
-    close (): void {
-      if (db.open) db.close()
-    }
-  }
+/** The store DATABASE_URL picks, opened, key-checked and migrated: SQLite, or PostgreSQL (pg/). */
+export async function openStore (target: DatabaseTarget, ring: FernetRing, options: StorageOptions = {}): Promise<Store> {
+  if (target.kind === 'postgres') return await openPgStore(target.url, ring, options)
+  return openStorage(target.path, ring, options)
 }
 
-export type Storage = ReturnType<typeof createStorage>
-
-export function openStorage (path: string, ring: FernetRing, options: StorageOptions = {}): Storage {
-  return createStorage(openDatabase(path, ring, options), ring, options)
+/** A SQLite store on the file at `path` (created and migrated as needed). */
+export function openStorage (path: string, ring: FernetRing, options: StorageOptions = {}): Store {
+  return createSqliteStore(openDatabase(path, ring, options), ring, options)
 }

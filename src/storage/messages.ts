@@ -12,9 +12,10 @@ interface MessageRow {
   attachment: string | null
   client_id: string | null
   created_at: string
+  seq: number
 }
 
-const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at
+const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
   FROM messages m JOIN users u ON u.id = m.user_id`
 
 const messageOf = (row: MessageRow, body: string, attachment: Attachment | null): Message => ({
@@ -24,7 +25,8 @@ const messageOf = (row: MessageRow, body: string, attachment: Attachment | null)
   body,
   attachment,
   clientId: row.client_id,
-  createdAt: row.created_at
+  createdAt: row.created_at,
+  seq: row.seq
 })
 
 /** A send that failed on its own, inside a batch that committed the others. */
@@ -38,18 +40,21 @@ export class RoomMissingError extends Error {
 export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
 
 export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
-  const insert = db.prepare<[number, number, string, string | null, string | null, string], { id: number }>(
-    'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
+  const insert = db.prepare<[number, number, string, string | null, string | null, string, number], { id: number }>(
+    'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
   const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
-  const roomExists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
-  // The unread counters (migration 3), kept in the same savepoint as the row they count.
-  const countInRoom = db.prepare<[number]>('UPDATE rooms SET message_count = message_count + 1 WHERE id = ?')
+  // The room's next seq (migration 5) and its unread counter (migration 3), in the same savepoint
+  // as the row they count; no row back means no such room.
+  const nextSeq = db.prepare<[number], number>(
+    'UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1 WHERE id = ? RETURNING last_seq').pluck()
   const countSent = db.prepare<[number, number]>(`INSERT INTO sent_counts (user_id, room_id, sent) VALUES (?, ?, 1)
     ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent + 1`)
   // The (room_id, id) index serves all three: a range scan, then a limit.
   const newest = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`)
   const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
   const after = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`)
+  // The UNIQUE (room_id, seq) index serves it: what another node missed, in commit order.
+  const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
   const toMessage = (row: MessageRow): Message => {
     let body: string
@@ -72,15 +77,15 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       const existing = byClientId.get(input.roomId, input.author.id, clientId)
       if (existing !== undefined) return { message: toMessage(existing), created: false }
     }
-    if (roomExists.get(input.roomId) === undefined) throw new RoomMissingError()
+    const seq = nextSeq.get(input.roomId)
+    if (seq === undefined) throw new RoomMissingError()
     const attachment = input.attachment ?? null
     const createdAt = input.createdAt ?? new Date().toISOString()
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
-      attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt)!
-    countInRoom.run(input.roomId)
+      attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt, seq)!
     countSent.run(input.author.id, input.roomId)
     return {
-      message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt },
+      message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq },
       created: true
     }
   }
@@ -111,6 +116,10 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       }
       const rows = query.before !== undefined ? before.all(roomId, query.before, take) : newest.all(roomId, take)
       return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
+    },
+    afterSeq (roomId: number, seq: number, limit: number): HistoryPage {
+      const rows = afterSeq.all(roomId, seq, limit + 1)
+      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit }
     }
   }
 }

@@ -10,6 +10,7 @@ interface RoomRow {
   created_by: number | null
   creator: string | null
   created_at: string
+  last_seq: number
 }
 
 const toRoom = (row: RoomRow): Room => ({
@@ -17,17 +18,18 @@ const toRoom = (row: RoomRow): Room => ({
   name: row.name,
   topic: row.topic,
   createdBy: row.created_by === null ? null : { id: row.created_by, username: row.creator ?? '' },
-  createdAt: row.created_at
+  createdAt: row.created_at,
+  lastSeq: row.last_seq
 })
 
-const SELECT = `SELECT r.id, r.name, r.topic, r.created_by, u.username AS creator, r.created_at
+const SELECT = `SELECT r.id, r.name, r.topic, r.created_by, u.username AS creator, r.created_at, r.last_seq
   FROM rooms r LEFT JOIN users u ON u.id = r.created_by`
 
 export function createRoomsRepo (db: Db) {
   const list = db.prepare<[], RoomRow>(`${SELECT} ORDER BY r.name_key, r.id`)
   // One pass, primary-key lookups only: the room list costs O(rooms) however much is unread.
   const listFor = db.prepare<{ user: number }, RoomRow & { last_read_id: number | null, unread: number }>(`
-    SELECT r.id, r.name, r.topic, r.created_by, u.username AS creator, r.created_at, m.last_read_id, ${UNREAD_SQL} AS unread
+    SELECT r.id, r.name, r.topic, r.created_by, u.username AS creator, r.created_at, r.last_seq, m.last_read_id, ${UNREAD_SQL} AS unread
     FROM rooms r LEFT JOIN users u ON u.id = r.created_by ${READ_STATE_JOINS}
     ORDER BY r.name_key, r.id`)
   const byId = db.prepare<[number], RoomRow>(`${SELECT} WHERE r.id = ?`)

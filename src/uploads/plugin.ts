@@ -50,7 +50,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   // Uploads cut short by a crash or a restart: temp files, and files moved into place whose rows
   // were never written (no message can point at those: the message comes after the rows).
   for (const entry of await readdir(dir)) {
-    const orphan = entry.startsWith(TEMP_PREFIX) || (STORED_NAME.test(entry) && !storage.media.exists(entry))
+    const orphan = entry.startsWith(TEMP_PREFIX) || (STORED_NAME.test(entry) && !await storage.media.exists(entry))
     if (orphan) await rm(join(dir, entry), { force: true })
   }
 
@@ -60,15 +60,19 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
   // Bytes of uploads still on their way to the media table, per user: parallel uploads all count,
   // so together they cannot pass the quota.
   const inFlight = new Map<number, number>()
-  const checkQuota = (userId: number, adding: number): void => {
-    const used = storage.media.usage(userId) + (inFlight.get(userId) ?? 0)
+  // The stored bytes are read first; the in-flight ones are read with the check (and the hold).
+  const overQuota = (userId: number, stored: number, adding: number): void => {
+    const used = stored + (inFlight.get(userId) ?? 0)
     if (config.uploadQuotaBytes > 0 && used + adding > config.uploadQuotaBytes) {
       throw errors.payloadTooLarge(`You have used your upload space (${Math.floor(config.uploadQuotaBytes / (1024 * 1024))} MB).`)
     }
   }
-  /** Checks and holds `bytes` of the user's quota until release() (synchronously: no upload slips in between). */
-  const reserve = (userId: number, bytes: number): (() => void) => {
-    checkQuota(userId, bytes)
+  const checkQuota = async (userId: number, adding: number): Promise<void> => {
+    overQuota(userId, await storage.media.usage(userId), adding)
+  }
+  /** Checks and holds `bytes` of the user's quota until release() (check and hold in one synchronous step: no upload slips in between). */
+  const reserve = async (userId: number, bytes: number): Promise<() => void> => {
+    overQuota(userId, await storage.media.usage(userId), bytes)
     inFlight.set(userId, (inFlight.get(userId) ?? 0) + bytes)
     let held = true
     return () => {
@@ -106,8 +110,8 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     const { roomId } = request.params
     const user = request.user
     try {
-      if (!storage.rooms.exists(roomId)) throw errors.roomNotFound()
-      checkQuota(user.id, 0)
+      if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
+      await checkQuota(user.id, 0)
       await ensureMediaDir(dir)
       // Answered only once the temp files are gone.
       const { status, message } = await store(request, reply, roomId, user).catch((error: unknown) => {
@@ -143,7 +147,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         reply.raw.off('close', onClose)
       }
       const { files, attachment } = prepared
-      release = reserve(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
+      release = await reserve(user.id, files.reduce((sum, f) => sum + f.record.size, 0))
 
       // Into place only now, then the rows: a row never points at a missing or partial file.
       for (const f of files) {

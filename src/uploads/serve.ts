@@ -51,7 +51,7 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
     const { name } = request.params
     // Checked against the exact shape we create before the disk is touched: no traversal, no dotfiles.
     if (!STORED_NAME.test(name)) throw errors.notFound()
-    const media = storage.media.get(name)
+    const media = await storage.media.get(name)
     if (media === null) throw errors.notFound()
     const path = join(dir, name)
     let size: number

@@ -51,7 +51,8 @@ afterEach(async () => {
 })
 
 async function setUp (env: Record<string, string>) {
-  t = await listeningApp(env)
+  // SQLite's own file lock: on SQLite also when the suites run on PostgreSQL (npm run test:pg).
+  t = await listeningApp({ DATABASE_URL: 'chat.db', ...env })
   const alice = await registerUser(t.app)
   const ws = await connect(t.base, alice.token)
   sockets.push(ws)

@@ -8,10 +8,10 @@ import type { Frame, Message, Page, PageQuery, Room, User } from '../../public/j
 
 const ME: User = { id: 1, username: 'me', createdAt: '2024-01-01T00:00:00.000Z' }
 const BOB = { id: 2, username: 'bob' }
-const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z' }
+const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z', lastSeq: 0 }
 
 const message = (id: number, roomId = ROOM.id): Message => ({
-  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString()
+  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString(), seq: id
 })
 
 /** Pages of one room the way the server answers GET /api/rooms/:id/messages (oldest first). */

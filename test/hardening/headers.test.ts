@@ -138,7 +138,7 @@ describe('GET /api/health for the operator', () => {
   it('503 with the error shape when the database is unusable', async () => {
     const other = await buildTestApp()
     try {
-      other.app.storage.close()
+      await other.app.storage.close()
       const res = await other.app.inject({ url: '/api/health' })
       expect(res.statusCode).toBe(503)
       expect(res.json()).toEqual({ error: { code: 'unavailable', message: expect.any(String) } })

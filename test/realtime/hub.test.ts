@@ -27,7 +27,7 @@ function client (hub: Hub, userId: number, jti = `t${nextId++}`, exp = FAR): [Cl
   return [c, socket]
 }
 const message = (roomId: number, authorId: number, id = 1): Message =>
-  ({ id, roomId, author: { id: authorId, username: `u${authorId}` }, body: 'b', attachment: null, clientId: null, createdAt: '' })
+  ({ id, roomId, author: { id: authorId, username: `u${authorId}` }, body: 'b', attachment: null, clientId: null, createdAt: '', seq: id })
 
 afterEach(() => { vi.restoreAllMocks() })
 

@@ -24,22 +24,22 @@ function schemaTwo (path: string, names: string[]): void {
 }
 
 describe('migration 3: room name keys', () => {
-  it('recomputes every key, keeps rooms that now collide, logs each clash, and refuses new look-alikes', () => {
+  it('recomputes every key, keeps rooms that now collide, logs each clash, and refuses new look-alikes', async () => {
     const path = join(tempDir(), 'chat.db')
     schemaTwo(path, ['General', 'Development', 'Gen\u200beral', 'Ｇｅｎｅｒａｌ', 'Random'])
     const logged: string[] = []
     const storage = openStorage(path, new FernetRing([Fernet.generateKey()]), { log: (m) => logged.push(m) })
     try {
-      expect(storage.rooms.list().map((r) => r.name)).toEqual(['Development', 'General', 'Gen\u200beral', 'Ｇｅｎｅｒａｌ', 'Random'])
+      expect((await storage.rooms.list()).map((r) => r.name)).toEqual(['Development', 'General', 'Gen\u200beral', 'Ｇｅｎｅｒａｌ', 'Random'])
       expect(logged).toHaveLength(2)
       expect(logged[0]).toContain('Room 3')
       expect(logged[0]).toContain('room 1 "General"')
-      expect(storage.rooms.create('GENERAL', '', 1)).toBeNull()
-      expect(storage.rooms.create('Ge\u0301neral', '', 1)).toBeNull()
-      expect(storage.rooms.create('random', '', 1)).toBeNull()
-      expect(storage.rooms.create('Something new', '', 1)?.name).toBe('Something new')
+      expect(await storage.rooms.create('GENERAL', '', 1)).toBeNull()
+      expect(await storage.rooms.create('Ge\u0301neral', '', 1)).toBeNull()
+      expect(await storage.rooms.create('random', '', 1)).toBeNull()
+      expect((await storage.rooms.create('Something new', '', 1))?.name).toBe('Something new')
     } finally {
-      storage.close()
+      await storage.close()
     }
     const db = new Database(path, { readonly: true })
     try {

@@ -15,7 +15,7 @@ function open (path: string): Storage {
   opened.push(storage)
   return storage
 }
-afterEach(() => { for (const s of opened.splice(0)) s.close() })
+afterEach(async () => { for (const s of opened.splice(0)) await s.close() })
 
 /** The definition, straight from the rows: others' messages after the marker, capped. */
 function oracle (db: Database.Database, userId: number): Map<number, { unreadCount: number, lastReadId: number | null }> {
@@ -25,8 +25,8 @@ function oracle (db: Database.Database, userId: number): Map<number, { unreadCou
   return new Map(rows.map((r) => [r.roomId, { unreadCount: Math.min(r.unread, UNREAD_CAP), lastReadId: r.lastReadId }]))
 }
 
-function listed (storage: Storage, userId: number) {
-  return new Map([...storage.reads.forUser(userId)].map(([id, s]) => [id, { unreadCount: s.unreadCount, lastReadId: s.lastReadId }]))
+async function listed (storage: Storage, userId: number) {
+  return new Map([...await storage.reads.forUser(userId)].map(([id, s]) => [id, { unreadCount: s.unreadCount, lastReadId: s.lastReadId }]))
 }
 
 /** A small deterministic generator, so a failure can be replayed. */
@@ -39,17 +39,17 @@ function lcg (seed: number): (n: number) => number {
 }
 
 describe('unread counts', () => {
-  it('are computed from counters: the room list answers with the messages table gone', () => {
+  it('are computed from counters: the room list answers with the messages table gone', async () => {
     const path = join(tempDir(), 'chat.db')
     const storage = open(path)
-    const alice = storage.users.create('alice', 'hash')!
-    const bob = storage.users.create('bob', 'hash')!
-    const ids = storage.messages.insertBatch(Array.from({ length: 10 }, (_, i) => ({ roomId: 1, author: i % 3 === 0 ? alice : bob, body: `m${i}` })))
+    const alice = (await storage.users.create('alice', 'hash'))!
+    const bob = (await storage.users.create('bob', 'hash'))!
+    const ids = (await storage.messages.insertBatch(Array.from({ length: 10 }, (_, i) => ({ roomId: 1, author: i % 3 === 0 ? alice : bob, body: `m${i}` }))))
       .map((r) => (r.ok ? r.value.message.id : 0))
-    storage.reads.markRead(alice.id, 1, ids[4]!)
-    const before = listed(storage, alice.id)
+    await storage.reads.markRead(alice.id, 1, ids[4]!)
+    const before = await listed(storage, alice.id)
     expect(before.get(1)).toEqual({ unreadCount: 3, lastReadId: ids[4] }) // bob's m5, m7 and m8 (alice sent m6 and m9)
-    const roomList = storage.rooms.listFor(alice.id) // what GET /api/rooms answers
+    const roomList = await storage.rooms.listFor(alice.id) // what GET /api/rooms answers
     expect(roomList.map((r) => r.name)).toEqual(['Development', 'General', 'Support'])
     expect(roomList.find((r) => r.id === 1)).toMatchObject({ unreadCount: 3, lastReadId: ids[4] })
 
@@ -57,45 +57,45 @@ describe('unread counts', () => {
     const other = new Database(path)
     other.exec('ALTER TABLE messages RENAME TO messages_hidden')
     other.close()
-    expect(listed(storage, alice.id)).toEqual(before)
-    expect(storage.rooms.listFor(alice.id)).toEqual(roomList)
+    expect(await listed(storage, alice.id)).toEqual(before)
+    expect(await storage.rooms.listFor(alice.id)).toEqual(roomList)
   })
 
-  it('match the definition through random sends and markers, in both counting directions, capped', () => {
+  it('match the definition through random sends and markers, in both counting directions, capped', async () => {
     const path = join(tempDir(), 'chat.db')
     const storage = open(path)
     const rows = new Database(path, { readonly: true })
-    const users = ['alice', 'bob', 'carol'].map((name) => storage.users.create(name, 'hash')!)
-    const rooms = [1, 2, storage.rooms.create('Busy', '', users[0]!.id)!.id]
+    const users = await Promise.all(['alice', 'bob', 'carol'].map(async (name) => (await storage.users.create(name, 'hash'))!))
+    const rooms = [1, 2, (await storage.rooms.create('Busy', '', users[0]!.id))!.id]
     const random = lcg(42)
     const sent: Array<{ id: number, roomId: number }> = []
-    const agree = (): void => {
+    const agree = async (): Promise<void> => {
       for (const u of users) {
         const expected = oracle(rows, u.id)
-        expect(listed(storage, u.id)).toEqual(expected)
-        for (const room of storage.rooms.listFor(u.id)) expect({ unreadCount: room.unreadCount, lastReadId: room.lastReadId }).toEqual(expected.get(room.id))
+        expect(await listed(storage, u.id)).toEqual(expected)
+        for (const room of await storage.rooms.listFor(u.id)) expect({ unreadCount: room.unreadCount, lastReadId: room.lastReadId }).toEqual(expected.get(room.id))
       }
     }
     for (let step = 0; step < 60; step++) {
       const batch = Array.from({ length: 1 + random(40) }, () => ({ roomId: rooms[random(3)]!, author: users[random(3)]!, body: 'x' }))
-      for (const r of storage.messages.insertBatch(batch)) if (r.ok) sent.push({ id: r.value.message.id, roomId: r.value.message.roomId })
+      for (const r of await storage.messages.insertBatch(batch)) if (r.ok) sent.push({ id: r.value.message.id, roomId: r.value.message.roomId })
       // Markers anywhere: behind the last one (ignored), in the middle (counted from either end),
       // past the newest message (stops there).
       for (let k = 0; k < 3; k++) {
         const target = sent[random(sent.length)]!
-        storage.reads.markRead(users[random(3)]!.id, target.roomId, random(4) === 3 ? 10_000_000 : target.id)
+        await storage.reads.markRead(users[random(3)]!.id, target.roomId, random(4) === 3 ? 10_000_000 : target.id)
       }
-      agree()
+      await agree()
     }
     // Far past the cap: alice's own messages after her marker never count; bob's stop at the cap.
-    storage.messages.insertBatch(Array.from({ length: 1500 }, () => ({ roomId: 2, author: users[0]!, body: 'mine' })))
-    storage.messages.insertBatch(Array.from({ length: 1200 }, () => ({ roomId: 2, author: users[1]!, body: 'theirs' })))
-    agree()
-    expect(listed(storage, users[2]!.id).get(2)?.unreadCount).toBe(UNREAD_CAP)
+    await storage.messages.insertBatch(Array.from({ length: 1500 }, () => ({ roomId: 2, author: users[0]!, body: 'mine' })))
+    await storage.messages.insertBatch(Array.from({ length: 1200 }, () => ({ roomId: 2, author: users[1]!, body: 'theirs' })))
+    await agree()
+    expect((await listed(storage, users[2]!.id)).get(2)?.unreadCount).toBe(UNREAD_CAP)
     rows.close()
   })
 
-  it('are backfilled for a database written before the counters (schema 2)', () => {
+  it('are backfilled for a database written before the counters (schema 2)', async () => {
     const path = join(tempDir(), 'chat.db')
     const old = new Database(path)
     old.pragma('journal_mode = WAL')
@@ -114,10 +114,10 @@ describe('unread counts', () => {
     old.close()
 
     const storage = open(path)
-    expect([1, 2].map((u) => listed(storage, u))).toEqual(expected)
+    expect(await Promise.all([1, 2].map(async (u) => listed(storage, u)))).toEqual(expected)
     expect(expected[0]!.get(1)!.unreadCount).toBeGreaterThan(0)
     // And the counters go on from there.
-    storage.messages.insert({ roomId: 1, author: { id: 2, username: 'bob' }, body: 'new' })
-    expect(listed(storage, 1).get(1)!.unreadCount).toBe(expected[0]!.get(1)!.unreadCount + 1)
+    await storage.messages.insert({ roomId: 1, author: { id: 2, username: 'bob' }, body: 'new' })
+    expect((await listed(storage, 1)).get(1)!.unreadCount).toBe(expected[0]!.get(1)!.unreadCount + 1)
   })
 })

@@ -1,7 +1,6 @@
 // Size limits and the per-user quota, on an app built with MAX_UPLOAD_MB=1 and UPLOAD_QUOTA_MB=2.
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bearer, buildTestApp, registerUser, type TestApp } from '../helper.js'
+import { bearer, buildTestApp, countRows, registerUser, type TestApp } from '../helper.js'
 import { makePdf, mediaFiles, multipart, upload } from './helpers.js'
 
 const MiB = 1024 * 1024
@@ -21,27 +20,19 @@ const pdfOf = (size: number): Buffer => {
   return bytes
 }
 
-function counts (): { messages: number, media: number } {
-  const db = new Database(t.config.databasePath, { readonly: true })
-  try {
-    return {
-      messages: db.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number,
-      media: db.prepare('SELECT COUNT(*) FROM media').pluck().get() as number
-    }
-  } finally {
-    db.close()
-  }
+async function counts (): Promise<{ messages: number, media: number }> {
+  return { messages: await countRows(t.config, 'messages'), media: await countRows(t.config, 'media') }
 }
 
 describe('MAX_UPLOAD_MB', () => {
   it('1 MiB + 1 byte is refused with 413, leaving no file, no row and no message', async () => {
     const files = mediaFiles(t.config.mediaDir)
-    const rows = counts()
+    const rows = await counts()
     const res = await upload(t.app, token, { bytes: pdfOf(MiB + 1), filename: 'big.pdf' }, { body: 'too big' })
     expect(res.statusCode).toBe(413)
     expect(res.json()).toEqual({ error: { code: 'payload_too_large', message: 'The file is too large: at most 1 MB.' } })
     expect(mediaFiles(t.config.mediaDir)).toEqual(files)
-    expect(counts()).toEqual(rows)
+    expect(await counts()).toEqual(rows)
   })
 
   it('exactly 1 MiB is accepted', async () => {
@@ -81,6 +72,6 @@ describe('UPLOAD_QUOTA_MB', () => {
     const codes = results.map((r) => r.statusCode)
     expect(codes.filter((c) => c === 201)).toHaveLength(2) // 2 × 700 KiB fit in 2 MiB, a third does not
     expect(codes.filter((c) => c === 413)).toHaveLength(4)
-    expect(t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
+    expect(await t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
   })
 })

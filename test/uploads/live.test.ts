@@ -1,13 +1,12 @@
 // Against a real listening server: a client that disconnects mid-upload leaves nothing behind, and
 // a WebSocket subscriber receives the attachment message.
-import Database from 'better-sqlite3'
 import { once } from 'node:events'
 import { request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { buildTestApp, registerUser, type TestApp } from '../helper.js'
+import { buildTestApp, countRows, registerUser, type TestApp } from '../helper.js'
 import { makePdf, makePng, mediaFiles } from './helpers.js'
 
 let t: TestApp
@@ -30,18 +29,11 @@ async function waitFor (check: () => boolean, what: string, ms = 5000): Promise<
   }
 }
 
-const rowCount = (table: string): number => {
-  const db = new Database(t.config.databasePath, { readonly: true })
-  try {
-    return db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
-  } finally {
-    db.close()
-  }
-}
+const rowCount = async (table: string): Promise<number> => countRows(t.config, table)
 
 describe('a client that disconnects mid-upload', () => {
   it('leaves no temp file, no row and no message', async () => {
-    const before = { files: mediaFiles(t.config.mediaDir), messages: rowCount('messages'), media: rowCount('media') }
+    const before = { files: mediaFiles(t.config.mediaDir), messages: await rowCount('messages'), media: await rowCount('media') }
     const boundary = 'xAbortBoundary'
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\nhalf\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.pdf"\r\nContent-Type: application/pdf\r\n\r\n`)
@@ -59,7 +51,7 @@ describe('a client that disconnects mid-upload', () => {
     // …and once the server notices the disconnect, it is gone.
     await waitFor(() => mediaFiles(t.config.mediaDir).length === before.files.length, 'the temp file to be removed')
     expect(mediaFiles(t.config.mediaDir)).toEqual(before.files)
-    expect({ files: mediaFiles(t.config.mediaDir), messages: rowCount('messages'), media: rowCount('media') }).toEqual(before)
+    expect({ files: mediaFiles(t.config.mediaDir), messages: await rowCount('messages'), media: await rowCount('media') }).toEqual(before)
     // The server is fine afterwards.
     expect((await fetch(`http://${base}/api/health`)).status).toBe(200)
   })

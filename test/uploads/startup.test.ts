@@ -30,11 +30,12 @@ it('removes stored files that no media row knows (moved into place, then a crash
   const kept = (res.json().message.attachment.url as string).replace('/media/', '')
   await first.app.close() // keep the directory
   writeFileSync(join(media, 'ffffffffffffffffffffffffffffffff.pdf'), 'renamed, then the process died')
-  const second = await buildTestApp({ ENCRYPTION_KEY: first.config.encryptionKeys[0]! }, dir)
+  const second = await buildTestApp({ ENCRYPTION_KEY: first.config.encryptionKeys[0]!, DATABASE_URL: first.databaseUrl }, dir)
   try {
     expect(existsSync(join(media, 'ffffffffffffffffffffffffffffffff.pdf'))).toBe(false)
     expect(existsSync(join(media, kept))).toBe(true)
   } finally {
     await second.close()
+    await first.dropDatabase()
   }
 })

@@ -1,0 +1,83 @@
+// Users, revoked tokens and uploads' rows on PostgreSQL: the same answers as the SQLite repos.
+import type { FernetRing } from '../../crypto/fernet.js'
+import type { MediaRecord } from '../media.js'
+import type { MediaStore, TokensStore, UsersStore } from '../store.js'
+import type { UnreadableRows } from '../unreadable.js'
+import type { User } from '../types.js'
+import { iso, type Sql } from './connect.js'
+
+interface UserRow { id: number, username: string, password_hash: string, created_at: Date }
+
+const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, createdAt: iso(row.created_at) })
+
+export function createPgUsers (sql: Sql): UsersStore {
+  return {
+    async create (username: string, passwordHash: string): Promise<User | null> {
+      const [row] = await sql<UserRow[]>`INSERT INTO users (username, password_hash, created_at)
+        VALUES (${username}, ${passwordHash}, ${new Date().toISOString()}) ON CONFLICT DO NOTHING RETURNING *`
+      return row === undefined ? null : toUser(row)
+    },
+    async findForLogin (username: string) {
+      const [row] = await sql<UserRow[]>`SELECT * FROM users WHERE lower(username) = lower(${username})`
+      return row === undefined ? null : { user: toUser(row), passwordHash: row.password_hash }
+    },
+    async findById (id: number): Promise<User | null> {
+      const [row] = await sql<UserRow[]>`SELECT * FROM users WHERE id = ${id}`
+      return row === undefined ? null : toUser(row)
+    }
+  }
+}
+
+export function createPgTokens (sql: Sql): TokensStore {
+  return {
+    async revoke (jti: string, expiresAtSeconds: number): Promise<void> {
+      await sql`INSERT INTO revoked_tokens (jti, expires_at) VALUES (${jti}, ${expiresAtSeconds}) ON CONFLICT DO NOTHING`
+    },
+    async isRevoked (jti: string): Promise<boolean> {
+      return (await sql`SELECT 1 FROM revoked_tokens WHERE jti = ${jti}`).length > 0
+    },
+    async purgeExpired (nowSeconds = Math.floor(Date.now() / 1000)): Promise<number> {
+      return (await sql`DELETE FROM revoked_tokens WHERE expires_at < ${nowSeconds}`).count
+    }
+  }
+}
+
+interface MediaRow { name: string, mime: string, original_name: string, size: number, uploader_id: number }
+
+export function createPgMedia (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
+  return {
+    async add (records: readonly MediaRecord[]): Promise<void> {
+      if (records.length === 0) return
+      const now = new Date().toISOString()
+      const rows = records.map((r) => ({
+        name: r.name, mime: r.mime, original_name: ring.encrypt(r.originalName), size: r.size, uploader_id: r.uploaderId, created_at: now
+      }))
+      await sql`INSERT INTO media ${sql(rows)}`
+    },
+    async get (name: string): Promise<MediaRecord | null> {
+      const [row] = await sql<MediaRow[]>`SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ${name}`
+      if (row === undefined) return null
+      let originalName: string
+      try {
+        originalName = ring.decryptText(row.original_name)
+      } catch {
+        unreadable.saw(`upload ${row.name}`)
+        originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
+      }
+      return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
+    },
+    async link (messageId: number, names: readonly string[]): Promise<void> {
+      if (names.length > 0) await sql`UPDATE media SET message_id = ${messageId} WHERE name = ANY(${[...names]}::text[])`
+    },
+    async remove (names: readonly string[]): Promise<void> {
+      if (names.length > 0) await sql`DELETE FROM media WHERE name = ANY(${[...names]}::text[])`
+    },
+    async exists (name: string): Promise<boolean> {
+      return (await sql`SELECT 1 FROM media WHERE name = ${name}`).length > 0
+    },
+    async usage (uploaderId: number): Promise<number> {
+      const [row] = await sql<Array<{ total: number }>>`SELECT coalesce(sum(size), 0)::bigint AS total FROM media WHERE uploader_id = ${uploaderId}`
+      return row?.total ?? 0
+    }
+  }
+}
