@@ -115,7 +115,7 @@ describe('parseConfig', () => {
   it('writes no key file when another setting is bad', () => {
     const cwd = dir()
     expect(() => parseConfig({ CORS_ALLOW_ORIGINS: '["unterminated' }, { cwd, generateKeys: true })).toThrow(/CORS_ALLOW_ORIGINS/)
-    expect(() => parseConfig({ DATABASE_URL: 'postgresql://db/chat' }, { cwd, generateKeys: true })).toThrow(/DATABASE_URL/)
+    expect(() => parseConfig({ DATABASE_URL: 'mysql://db/chat' }, { cwd, generateKeys: true })).toThrow(/DATABASE_URL/)
     expect(existsSync(join(cwd, '.secret_key'))).toBe(false)
     expect(existsSync(join(cwd, '.fernet_key'))).toBe(false)
   })
@@ -142,12 +142,12 @@ describe('databasePath', () => {
   })
 
   it.each([
-    ['postgresql://user:pw@db/chat', /this build does not support postgresql:\/\/ databases/],
+    ['mysql://user:pw@db/chat', /this build does not support mysql:\/\/ databases/],
     ['mysql+pymysql://db/chat', /does not support mysql\+pymysql:\/\//],
     ['sqlite://chat.db', /three slashes/]
   ])('refuses %s in one line instead of making a folder of it', (url, message) => {
     const cwd = dir()
     expect(() => parseConfig({ ...keys, DATABASE_URL: url }, { cwd })).toThrow(message)
-    expect(() => parseConfig({ ...keys, DATABASE_URL: url }, { cwd })).toThrow(/^Invalid setting DATABASE_URL: expected a SQLite file|^Invalid setting DATABASE_URL: expected sqlite/)
+    expect(() => parseConfig({ ...keys, DATABASE_URL: url }, { cwd })).toThrow(/^Invalid setting DATABASE_URL: expected (postgres|sqlite):\/\//)
   })
 })

@@ -69,7 +69,7 @@ describe('settings that cannot work stop the start in one line', () => {
 
   it('a DATABASE_URL this build cannot use, leaving no folder named after it', async () => {
     const cwd = tempDir()
-    expectOneLine(await exit(cwd, { DATABASE_URL: 'postgresql://chat:pw@db/chat' }), 'Invalid setting DATABASE_URL', 'does not support postgresql://')
+    expectOneLine(await exit(cwd, { DATABASE_URL: 'mysql://chat:pw@db/chat' }), 'Invalid setting DATABASE_URL', 'does not support mysql://')
     expect(readdirSync(cwd)).toEqual([])
   })
 
