@@ -38,8 +38,10 @@ export class Client {
   readonly seq = nextClientSeq++
   /** Answered the last ping (or has not been pinged yet). */
   alive = true
-  /** Frames refused in a row for coming too fast. */
+  /** Frames refused for coming too fast, since the client last paused (realtime/intake.ts). */
   refusedFrames = 0
+  /** When the last of them was refused (performance.now()). */
+  lastRefusedAt = 0
   constructor (readonly socket: HubSocket, readonly user: Author, readonly jti: string, readonly exp: number) {}
 }
 

@@ -11,8 +11,11 @@ import { parseClientFrame } from './protocol.js'
 // Frames other than messages a socket may send: the burst covers joining every room at once.
 const FRAMES_PER_SECOND = 50
 const FRAME_BURST = 500
-/** Frames refused in a row before the socket is closed (1008). */
+/** Frames refused before the socket is closed (1008), counted until the client pauses ... */
 const MAX_REFUSED_FRAMES = 100
+/** ... for this long. Not "in a row": the limiter's refill lets a frame through now and then, and
+ * on a loaded machine that happened before a flooding client ever reached 100 in a row. */
+const REFUSALS_FORGOTTEN_MS = 1000
 /** Frames a socket may send while an earlier one waits for the database, before it is closed (1008). */
 const MAX_HELD_FRAMES = 100
 
@@ -36,10 +39,11 @@ export function createIntake (hub: Hub, dispatch: Dispatch) {
     if (isBinary) return sendError(hub, client, 'invalid_json', 'Frames must be JSON text, not binary.')
     const parsed = parseClientFrame(data.toString())
     if (!(parsed.ok && parsed.frame.type === 'message') && frameLimiter.take(client.seq) > 0) {
+      client.lastRefusedAt = performance.now()
       if (++client.refusedFrames > MAX_REFUSED_FRAMES) return hub.drop(client, CloseCode.policy, 'too many frames')
       return sendError(hub, client, 'rate_limited', 'Too many frames; slow down.')
     }
-    client.refusedFrames = 0
+    if (client.refusedFrames > 0 && performance.now() - client.lastRefusedAt >= REFUSALS_FORGOTTEN_MS) client.refusedFrames = 0
     if (!parsed.ok) return hub.send(client, parsed.error)
     const pending = dispatch(client, parsed.frame)
     if (pending !== undefined) hold(client, pending)
