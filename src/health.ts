@@ -25,6 +25,8 @@ const Health = z.object({
   databaseDisk: Disk,
   /** Whether uploads can be stored in MEDIA_DIR; anything but ok means uploads answer 503 (chat goes on, so the status stays 200). */
   media: z.enum(['ok', 'missing', 'read_only', 'not_a_directory']),
+  /** Several nodes: whether this node's Redis connection is up (chat goes on without it, so the status stays 200); null for one node. */
+  redis: z.enum(['ok', 'down']).nullable(),
   uptimeSeconds: z.number(),
   /** Stored rows seen since start that no key decrypts (each logged once). */
   unreadableRows: z.number().int()
@@ -62,6 +64,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     const media = await mediaState(config.mediaDir)
     return {
       status: 'ok' as const, database: 'ok' as const, disk, databaseDisk, media,
+      redis: app.redis === null ? null : app.redis.client.status === 'ready' ? 'ok' as const : 'down' as const,
       uptimeSeconds: Math.round((performance.now() - startedAt) / 1000), unreadableRows: app.storage.unreadableRows()
     }
   })

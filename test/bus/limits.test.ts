@@ -100,7 +100,16 @@ describe('while Redis is away', () => {
     const base = cluster.nodes[0]!.url
     const user = await register(base, name('away'))
     expect(await login(base, user.username, user.password)).toBe(200)
+    const redisHealth = async (): Promise<string | null> => ((await (await fetch(`${base}/api/health`)).json()) as { redis: string | null }).redis
+    expect(await redisHealth()).toBe('ok')
     await stopRedis()
+    const downBy = Date.now() + 5000
+    let seen = await redisHealth()
+    while (seen !== 'down' && Date.now() < downBy) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      seen = await redisHealth()
+    }
+    expect(seen).toBe('down')
     const refusedLogin = await post(base, '/api/auth/login', null, { username: user.username, password: user.password })
     expect(refusedLogin.status).toBe(503)
     expect((await refusedLogin.json() as { error: { code: string } }).error.code).toBe('unavailable')
@@ -117,5 +126,6 @@ describe('while Redis is away', () => {
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200))
     }
     expect(status).toBe(200)
+    expect(await redisHealth()).toBe('ok')
   })
 })
