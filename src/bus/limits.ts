@@ -5,7 +5,7 @@
 // are refused (503) until it answers again: a throttle that failed open would let guessing through.
 import type { Redis } from 'ioredis'
 import type { RateLimiter } from '../messages/rate-limiter.js'
-import type { Attempt } from '../security/login-throttle.js'
+import { refusal, type Attempt } from '../security/login-throttle.js'
 import type { RedisLink } from './redis.js'
 
 /** A RateLimiter whose answer may take a round trip. */
@@ -127,11 +127,8 @@ export function sharedLoginThrottle (link: RedisLink, onError: (error: unknown) 
         return { allowed: false, retryAfterMs: UNAVAILABLE_RETRY_MS, scope: 'unavailable' }
       }
       const [byUser, byAddress] = waits
-      if (byUser > 0 || byAddress > 0) {
-        return byUser >= byAddress
-          ? { allowed: false, retryAfterMs: byUser, scope: 'username' }
-          : { allowed: false, retryAfterMs: byAddress, scope: 'address' }
-      }
+      const refused = refusal(byUser, byAddress)
+      if (refused !== null) return refused
       let settled = false
       return {
         allowed: true,

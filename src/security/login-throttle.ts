@@ -33,6 +33,14 @@ export type Attempt =
 
 interface Entry { score: number, at: number }
 
+/** The longer of the two waits, naming what it is for; null when neither applies. */
+export function refusal (byUser: number, byAddress: number): Attempt | null {
+  if (byUser <= 0 && byAddress <= 0) return null
+  return byUser >= byAddress
+    ? { allowed: false, retryAfterMs: byUser, scope: 'username' }
+    : { allowed: false, retryAfterMs: byAddress, scope: 'address' }
+}
+
 export interface LoginThrottle {
   /** Call before checking a password; on `allowed`, call `succeeded()` if the password was right. */
   attempt: (username: string, address: string) => Attempt
@@ -105,11 +113,8 @@ export function createLoginThrottle ({
       const user = usernameKey(username)
       const byUser = users.waitMs(user, t)
       const byAddress = addresses.waitMs(address, t)
-      if (byUser > 0 || byAddress > 0) {
-        return byUser >= byAddress
-          ? { allowed: false, retryAfterMs: byUser, scope: 'username' }
-          : { allowed: false, retryAfterMs: byAddress, scope: 'address' }
-      }
+      const refused = refusal(byUser, byAddress)
+      if (refused !== null) return refused
       users.add(user, 1, t)
       addresses.add(address, 1, t)
       let settled = false

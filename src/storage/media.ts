@@ -12,12 +12,24 @@ export interface MediaRecord {
   uploaderId: number
 }
 
-interface MediaRow {
+export interface MediaRow {
   name: string
   mime: string
   original_name: string
   size: number
   uploader_id: number
+}
+
+/** A stored row as a record; a name no key decrypts is served as a neutral `file.<ext>` (the file itself is fine). */
+export function toMediaRecord (row: MediaRow, ring: FernetRing, unreadable: UnreadableRows): MediaRecord {
+  let originalName: string
+  try {
+    originalName = ring.decryptText(row.original_name)
+  } catch {
+    unreadable.saw(`upload ${row.name}`)
+    originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
+  }
+  return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
 }
 
 /** Uploaded files. The original name is encrypted at rest like message bodies: it can say a lot. */
@@ -39,16 +51,7 @@ export function createMediaRepo (db: Db, ring: FernetRing, unreadable: Unreadabl
     },
     get (name: string): MediaRecord | null {
       const row = byName.get(name)
-      if (row === undefined) return null
-      let originalName: string
-      try {
-        originalName = ring.decryptText(row.original_name)
-      } catch {
-        // The file itself is fine: serve it under a neutral name (file.jpg).
-        unreadable.saw(`upload ${row.name}`)
-        originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
-      }
-      return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
+      return row === undefined ? null : toMediaRecord(row, ring, unreadable)
     },
     /** Marks files as shared by a committed message. */
     link (messageId: number, names: readonly string[]): void {

@@ -1,6 +1,6 @@
 // Users, revoked tokens and uploads' rows on PostgreSQL: the same answers as the SQLite repos.
 import type { FernetRing } from '../../crypto/fernet.js'
-import type { MediaRecord } from '../media.js'
+import { toMediaRecord, type MediaRecord, type MediaRow } from '../media.js'
 import type { MediaStore, TokensStore, UsersStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { User } from '../types.js'
@@ -42,8 +42,6 @@ export function createPgTokens (sql: Sql): TokensStore {
   }
 }
 
-interface MediaRow { name: string, mime: string, original_name: string, size: number, uploader_id: number }
-
 export function createPgMedia (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
   return {
     async add (records: readonly MediaRecord[]): Promise<void> {
@@ -56,15 +54,7 @@ export function createPgMedia (sql: Sql, ring: FernetRing, unreadable: Unreadabl
     },
     async get (name: string): Promise<MediaRecord | null> {
       const [row] = await sql<MediaRow[]>`SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ${name}`
-      if (row === undefined) return null
-      let originalName: string
-      try {
-        originalName = ring.decryptText(row.original_name)
-      } catch {
-        unreadable.saw(`upload ${row.name}`)
-        originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
-      }
-      return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
+      return row === undefined ? null : toMediaRecord(row, ring, unreadable)
     },
     async link (messageId: number, names: readonly string[]): Promise<void> {
       if (names.length > 0) await sql`UPDATE media SET message_id = ${messageId} WHERE name = ANY(${[...names]}::text[])`
