@@ -1,9 +1,10 @@
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
-interface MessageRow {
+export interface MessageRow {
   id: number
   room_id: number
   user_id: number
@@ -15,7 +16,7 @@ interface MessageRow {
   seq: number
 }
 
-const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
+export const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
   FROM messages m JOIN users u ON u.id = m.user_id`
 
 const messageOf = (row: MessageRow, body: string, attachment: Attachment | null): Message => ({
@@ -29,6 +30,23 @@ const messageOf = (row: MessageRow, body: string, attachment: Attachment | null)
   seq: row.seq
 })
 
+/** Row to message, decrypted; a row no key opens comes back empty, marked (and counted once). */
+export function messageReader (ring: FernetRing, unreadable: UnreadableRows): (row: MessageRow) => Message {
+  return (row) => {
+    let body: string
+    let attachment: Attachment | null
+    try {
+      body = ring.decryptText(row.body)
+      attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+    } catch {
+      // One bad row must not take its whole page down: it comes back empty, marked as such.
+      unreadable.saw(`message ${row.id}`)
+      return { ...messageOf(row, '', null), unreadable: true }
+    }
+    return messageOf(row, body, attachment)
+  }
+}
+
 /** A send that failed on its own, inside a batch that committed the others. */
 export class RoomMissingError extends Error {
   constructor () {
@@ -40,6 +58,7 @@ export class RoomMissingError extends Error {
 export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
 
 export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
+  const indexTokens = searchIndexWriter(db)
   const insert = db.prepare<[number, number, string, string | null, string | null, string, number], { id: number }>(
     'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
   const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
@@ -56,19 +75,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   // The UNIQUE (room_id, seq) index serves it: what another node missed, in commit order.
   const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
-  const toMessage = (row: MessageRow): Message => {
-    let body: string
-    let attachment: Attachment | null
-    try {
-      body = ring.decryptText(row.body)
-      attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-    } catch {
-      // One bad row must not take its whole page down: it comes back empty, marked as such.
-      unreadable.saw(`message ${row.id}`)
-      return { ...messageOf(row, '', null), unreadable: true }
-    }
-    return messageOf(row, body, attachment)
-  }
+  const toMessage = messageReader(ring, unreadable)
 
   /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
   function insertOne (input: NewMessage): StoredMessage {
@@ -84,6 +91,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
       attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt, seq)!
     countSent.run(input.author.id, input.roomId)
+    if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens)
     return {
       message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq },
       created: true

@@ -7,7 +7,8 @@ import { createMediaRepo } from './media.js'
 import { createMessagesRepo } from './messages.js'
 import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
-import type { MediaStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
+import { createSearchRepo } from './search.js'
+import type { MediaStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore } from './store.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
@@ -41,6 +42,7 @@ export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptio
     tokens: promised<TokensStore>(createTokensRepo(db)),
     reads: promised<ReadsStore>(createReadsRepo(db)),
     media: promised<MediaStore>(createMediaRepo(db, ring, unreadable)),
+    search: promised<SearchStore>(createSearchRepo(db, ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

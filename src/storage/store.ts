@@ -3,7 +3,7 @@
 // Stores see Fernet tokens only: encryption happens above SQL, with the ring each store is given.
 import type { MediaRecord } from './media.js'
 import type { InsertResult } from './messages.js'
-import type { HistoryPage, HistoryQuery, NewMessage, ReadState, Room, RoomForUser, StoredMessage, User } from './types.js'
+import type { HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Message, NewMessage, ReadState, Room, RoomForUser, ScannedMessage, StoredMessage, User } from './types.js'
 
 export interface UsersStore {
   /** The new user, or null when the name is taken (without regard to case). */
@@ -62,6 +62,30 @@ export interface MediaStore {
   usage: (uploaderId: number) => Promise<number>
 }
 
+/**
+ * The search index (src/search): keyed tokens per message, never text. Sends write tokens with the
+ * message (NewMessage.searchTokens); edits call `replace`, deletes `remove`; the backfill scans
+ * what is missing and writes it.
+ */
+export interface SearchStore {
+  /** Names the key the index's tokens were made with (a keyed fingerprint); null before any. */
+  keyFingerprint: () => Promise<string | null>
+  /** Empties the index and records the key it will be rebuilt with, in one transaction. */
+  reset: (fingerprint: string) => Promise<void>
+  /** The message's tokens from now on (an edit); nothing for a message that does not exist. */
+  replace: (messageId: number, tokens: IndexTokens) => Promise<void>
+  /** Takes messages out of the index (a delete). */
+  remove: (messageIds: readonly number[]) => Promise<void>
+  /** Messages with an id above `afterId`, in id order, decrypted: those not in the index, or all. */
+  scan: (afterId: number, limit: number, which: 'unindexed' | 'all') => Promise<ScannedMessage[]>
+  /** Writes scanned messages' tokens, replacing any, skipping each whose stored body is no longer `stamp`; how many were written. */
+  write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>) => Promise<number>
+  /** Messages in the index, and in all. */
+  progress: () => Promise<{ indexed: number, total: number }>
+  /** Candidates, decrypted, in the order asked; the caller checks them against their text. */
+  find: (query: IndexQuery) => Promise<Message[]>
+}
+
 export interface Store {
   /** 'sqlite' or 'postgres', for health and logs. */
   readonly dialect: 'sqlite' | 'postgres'
@@ -71,6 +95,7 @@ export interface Store {
   tokens: TokensStore
   reads: ReadsStore
   media: MediaStore
+  search: SearchStore
   /** Distinct stored rows seen since start that no key decrypts (GET /api/health). */
   unreadableRows: () => number
   /** True when the database answers a query. */

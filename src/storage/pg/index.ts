@@ -6,9 +6,10 @@ import type { Store } from '../store.js'
 import { createUnreadableRows } from '../unreadable.js'
 import { createPgMedia, createPgTokens, createPgUsers } from './accounts.js'
 import { connectPg, type Sql } from './connect.js'
-import { createPgMessages } from './messages.js'
+import { createPgMessages, pgMessageReader } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
+import { createPgSearch } from './search.js'
 
 export interface PgStoreOptions {
   log?: (message: string) => void
@@ -27,6 +28,7 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     tokens: createPgTokens(sql),
     reads: createPgReads(sql),
     media: createPgMedia(sql, ring, unreadable),
+    search: createPgSearch(sql, pgMessageReader(ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -8,8 +8,9 @@ import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
 import { iso, type Sql } from './connect.js'
+import { indexInserted } from './search.js'
 
-interface MessageRow {
+export interface MessageRow {
   id: number
   room_id: number
   user_id: number
@@ -19,6 +20,21 @@ interface MessageRow {
   client_id: string | null
   created_at: Date
   seq: number
+}
+
+/** Row to message, decrypted; a row no key opens comes back empty, marked (and counted once). */
+export function pgMessageReader (ring: FernetRing, unreadable: UnreadableRows): (row: MessageRow) => Message {
+  return (row) => {
+    const base = { id: row.id, roomId: row.room_id, author: { id: row.user_id, username: row.username }, clientId: row.client_id, createdAt: iso(row.created_at), seq: row.seq }
+    try {
+      const body = ring.decryptText(row.body)
+      const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+      return { ...base, body, attachment }
+    } catch {
+      unreadable.saw(`message ${row.id}`)
+      return { ...base, body: '', attachment: null, unreadable: true }
+    }
+  }
 }
 
 /** A clientId met again after the room lock was taken: should not happen; the batch is retried whole. */
@@ -33,17 +49,7 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
   const columns = sql`m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
     FROM messages m JOIN users u ON u.id = m.user_id`
 
-  const toMessage = (row: MessageRow): Message => {
-    const base = { id: row.id, roomId: row.room_id, author: { id: row.user_id, username: row.username }, clientId: row.client_id, createdAt: iso(row.created_at), seq: row.seq }
-    try {
-      const body = ring.decryptText(row.body)
-      const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-      return { ...base, body, attachment }
-    } catch {
-      unreadable.saw(`message ${row.id}`)
-      return { ...base, body: '', attachment: null, unreadable: true }
-    }
-  }
+  const toMessage = pgMessageReader(ring, unreadable)
 
   async function insertBatch (inputs: readonly NewMessage[]): Promise<InsertResult[]> {
     if (inputs.length === 0) return []
@@ -107,6 +113,10 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       if (inserted.length !== fresh.length) throw new DuplicateUnderLock()
       const idOf = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]))
       for (const f of fresh) f.message.id = idOf.get(`${f.message.roomId}:${f.message.seq}`)!
+      await indexInserted(tx, fresh.flatMap((f) => {
+        const tokens = inputs[f.index]!.searchTokens
+        return tokens === undefined ? [] : [{ id: f.message.id, tokens }]
+      }))
 
       // The counters: each room's last seq and message count, each sender's count per room.
       const perRoom = new Map<number, number>()
