@@ -16,6 +16,7 @@ import { loggerOptions, RequestLog } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
+import search from './search/plugin.js'
 import security from './security/plugin.js'
 import staticFiles from './static.js'
 import uploads from './uploads/plugin.js'
@@ -76,6 +77,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authRoutes)
   await app.register(roomRoutes)
   await app.register(messageRoutes)
+  await app.register(search)
   await app.register(uploads)
   await app.register(staticFiles)
 

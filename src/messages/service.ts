@@ -5,8 +5,9 @@ import { errors, storageAppError } from '../errors.js'
 import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
+import type { SearchKeys } from '../search/tokens.js'
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number }) {
+export function createMessageService ({ storage, events, limiter, lockWaitMs, searchKeys }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number, searchKeys: SearchKeys }) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
   const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
@@ -27,7 +28,8 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs }: 
       if (waitMs > 0) throw errors.rateLimited(waitMs / 1000, 'You are sending messages too fast; wait a moment.')
       let stored: StoredMessage
       try {
-        stored = await commit.submit(input)
+        // The search index's tokens are made here, above SQL, and committed with the message.
+        stored = await commit.submit({ ...input, searchTokens: searchKeys.forText(input.roomId, input.body) })
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
         throw storageAppError(error, lockWaitMs / 1000) ?? error

@@ -34,9 +34,9 @@ const LENGTH = 200
 
 /** Plain text around the first match: up to 200 characters, cut at word edges, "…" where cut. */
 export function snippetOf (text: string, found: readonly Word[], hits: readonly number[]): Snippet {
-  if (hits.length === 0 || text.length <= LENGTH) {
-    return { snippet: text, highlights: hits.map((i) => ({ start: found[i]!.start, end: found[i]!.end })) }
-  }
+  if (text.length <= LENGTH) return { snippet: text, highlights: hits.map((i) => ({ start: found[i]!.start, end: found[i]!.end })) }
+  // from: alone matches no word: the message's beginning.
+  if (hits.length === 0) return { snippet: `${[...text].slice(0, LENGTH).join('')}…`, highlights: [] }
   const first = found[hits[0]!]!
   // Start at a word edge at most BEFORE units before the first match.
   let start = first.start
