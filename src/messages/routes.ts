@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
-import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
+import { AroundResponse, HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
 const messageRoutes: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService } = app
@@ -12,10 +12,10 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/api/rooms/:roomId/messages', {
     schema: {
       tags: ['messages'],
-      summary: 'A page of history, oldest first (limit, before= for older, after= to catch up)',
+      summary: 'A page of history, oldest first (limit, before= for older, after= to catch up, around= centred on a message)',
       params: RoomParams,
       querystring: HistoryQuery,
-      response: { 200: HistoryResponse, 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
+      response: { 200: z.union([HistoryResponse, AroundResponse]), 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
     },
     // The hottest read: pages are built field by field by the storage layer, so re-checking 50
     // messages against the schema on the way out (zod) would only double the cost of a page.
@@ -23,7 +23,9 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request) => {
     const { roomId } = request.params
     if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
-    return await storage.messages.history(roomId, request.query)
+    const { around, ...query } = request.query
+    if (around !== undefined) return await storage.messages.around(roomId, around, query.limit)
+    return await storage.messages.history(roomId, query)
   })
 
   app.post('/api/rooms/:roomId/messages', {

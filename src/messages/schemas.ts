@@ -30,10 +30,17 @@ export const HistoryQuery = z.object({
   before: IdText.optional(),
   // after=0 is "from the very first message": a client that has seen nothing can page forward.
   // One pattern, not a union: the document generator dropped the union's IdText half.
-  after: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'expected 0 or a positive whole number').transform(Number).optional()
-}).refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' })
+  after: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'expected 0 or a positive whole number').transform(Number).optional(),
+  around: IdText.optional().describe('The page centred on this message (jumping to a search hit); not with before or after')
+}).refine((q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1, { message: 'give one of before, after and around' })
 
 export const HistoryResponse = z.object({
   messages: z.array(MessageSchema),
   hasMore: z.boolean().describe('Whether more messages exist beyond this page, in the direction asked')
+})
+
+export const AroundResponse = z.object({
+  messages: z.array(MessageSchema),
+  hasMoreBefore: z.boolean(),
+  hasMoreAfter: z.boolean()
 })

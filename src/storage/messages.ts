@@ -2,7 +2,7 @@ import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
 import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
-import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
+import type { Attachment, AroundPage, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
 export interface MessageRow {
   id: number
@@ -72,6 +72,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   const newest = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`)
   const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
   const after = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`)
+  const atOrAfter = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id >= ? ORDER BY m.id ASC LIMIT ?`)
   // The UNIQUE (room_id, seq) index serves it: what another node missed, in commit order.
   const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
@@ -124,6 +125,17 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       }
       const rows = query.before !== undefined ? before.all(roomId, query.before, take) : newest.all(roomId, take)
       return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
+    },
+    around (roomId: number, messageId: number, limit: number): AroundPage {
+      const olderWanted = Math.floor((limit - 1) / 2)
+      const older = before.all(roomId, messageId, olderWanted + 1)
+      const newerWanted = limit - Math.min(older.length, olderWanted)
+      const newer = atOrAfter.all(roomId, messageId, newerWanted + 1)
+      return {
+        messages: [...older.slice(0, olderWanted).reverse(), ...newer.slice(0, newerWanted)].map(toMessage),
+        hasMoreBefore: older.length > olderWanted,
+        hasMoreAfter: newer.length > newerWanted
+      }
     },
     afterSeq (roomId: number, seq: number, limit: number): HistoryPage {
       const rows = afterSeq.all(roomId, seq, limit + 1)

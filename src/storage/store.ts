@@ -3,7 +3,7 @@
 // Stores see Fernet tokens only: encryption happens above SQL, with the ring each store is given.
 import type { MediaRecord } from './media.js'
 import type { InsertResult } from './messages.js'
-import type { HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Message, NewMessage, ReadState, Room, RoomForUser, ScannedMessage, StoredMessage, User } from './types.js'
+import type { AroundPage, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Message, NewMessage, ReadState, Room, RoomForUser, ScannedMessage, StoredMessage, User } from './types.js'
 
 export interface UsersStore {
   /** The new user, or null when the name is taken (without regard to case). */
@@ -34,6 +34,11 @@ export interface MessagesStore {
   insertBatch: (inputs: readonly NewMessage[]) => Promise<InsertResult[]>
   /** One page, oldest first; `hasMore` when there is more in the direction asked. */
   history: (roomId: number, query: HistoryQuery) => Promise<HistoryPage>
+  /**
+   * `limit` messages oldest first, centred on `messageId`: up to (limit - 1) / 2 older ones, the
+   * message itself (when it is in the room) and newer ones to fill the page.
+   */
+  around: (roomId: number, messageId: number, limit: number) => Promise<AroundPage>
   /** The room's messages with a seq above `seq`, in seq order (what another node's bus missed). */
   afterSeq: (roomId: number, seq: number, limit: number) => Promise<HistoryPage>
 }

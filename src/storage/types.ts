@@ -29,6 +29,13 @@ export interface HistoryQuery {
   after?: number
 }
 
+/** The page centred on a message (`around=`: jumping to a search hit). */
+export interface AroundPage {
+  messages: Message[]
+  hasMoreBefore: boolean
+  hasMoreAfter: boolean
+}
+
 export interface HistoryPage {
   messages: Message[]
   hasMore: boolean

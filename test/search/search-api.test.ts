@@ -92,6 +92,19 @@ describe('GET /api/search', () => {
     expect(cut!.snippet.slice(cut!.highlights[0]!.start, cut!.highlights[0]!.end)).toBe('needle')
   })
 
+  it('a hit opens its room at that message: GET messages?around=ID', async () => {
+    const [hit] = (await search(t.app, alice.token, { q: 'cafe' })).results
+    const res = await t.app.inject({ method: 'GET', url: `/api/rooms/${hit!.message.roomId}/messages?around=${hit!.message.id}&limit=2`, headers: bearer(alice.token) })
+    expect(res.statusCode).toBe(200)
+    const page = res.json<{ messages: Array<{ id: number }>, hasMoreBefore: boolean, hasMoreAfter: boolean }>()
+    // limit 2: no older message fits, the hit comes first; an older one exists.
+    expect(page.messages[0]!.id).toBe(hit!.message.id)
+    expect(page.messages).toHaveLength(2)
+    expect(page.hasMoreBefore).toBe(true)
+    const both = await t.app.inject({ method: 'GET', url: `/api/rooms/1/messages?around=${hit!.message.id}&before=5`, headers: bearer(alice.token) })
+    expect(both.statusCode).toBe(400)
+  })
+
   it('refuses what cannot be searched (400 with the reason) and unknown rooms (404); needs a token', async () => {
     for (const query of [{ q: 'd*' } as Record<string, string>, { q: '' }, { q: '!!!' }, { q: 'a', limit: '51' }, { q: 'a', limit: '0' }, { q: 'a', sort: 'best' }, { q: 'a', before: '-1' }, { q: 'a', extra: '1' }, { q: 'x'.repeat(257) }]) {
       const res = await t.app.inject({ method: 'GET', url: '/api/search', query, headers: bearer(alice.token) })

@@ -6,7 +6,7 @@ import type { FernetRing } from '../../crypto/fernet.js'
 import { RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
-import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
+import type { AroundPage, Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
 import { iso, type Sql } from './connect.js'
 import { indexInserted } from './search.js'
 
@@ -154,6 +154,17 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
         ? await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id < ${query.before} ORDER BY m.id DESC LIMIT ${take}`
         : await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} ORDER BY m.id DESC LIMIT ${take}`
       return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
+    },
+    async around (roomId: number, messageId: number, limit: number): Promise<AroundPage> {
+      const olderWanted = Math.floor((limit - 1) / 2)
+      const older = await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id < ${messageId} ORDER BY m.id DESC LIMIT ${olderWanted + 1}`
+      const newerWanted = limit - Math.min(older.length, olderWanted)
+      const newer = await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id >= ${messageId} ORDER BY m.id ASC LIMIT ${newerWanted + 1}`
+      return {
+        messages: [...older.slice(0, olderWanted).reverse(), ...newer.slice(0, newerWanted)].map(toMessage),
+        hasMoreBefore: older.length > olderWanted,
+        hasMoreAfter: newer.length > newerWanted
+      }
     },
     async afterSeq (roomId: number, seq: number, limit: number): Promise<HistoryPage> {
       const rows = await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.seq > ${seq} ORDER BY m.seq ASC LIMIT ${limit + 1}`
