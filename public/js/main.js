@@ -20,6 +20,7 @@ import { createLightbox } from './views/lightbox.js'
 import { createMessagesView } from './views/messages-view.js'
 import { createPresenceView } from './views/presence-view.js'
 import { createRoomsView } from './views/rooms-view.js'
+import { createSearchView } from './views/search-view.js'
 import { createUploadsView } from './views/uploads-view.js'
 
 /** @typedef {import('./types.js').Session} Session */
@@ -85,6 +86,7 @@ function startChat (current) {
     }
   })
   createPresenceView({ store })
+  createSearchView({ store, api, chat, onNotice: connection.showNotice })
   createEmojiPicker({ onPick: composer.insertAtCaret })
   createUploadsView({ store, chat, api, beforeSend: messages.scrollToBottom })
 

@@ -12,7 +12,7 @@
  * rooms: list or unread counts changed · current: another room is shown ·
  * messages: the timeline of a room changed (detail = roomId) · people: online or typing changed ·
  * connection: socket state changed (detail = ms until the next retry, when waiting)
- * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection'} Topic
+ * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'focus-message'} Topic
  */
 
 /**
