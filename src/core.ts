@@ -42,7 +42,7 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
-  const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, searchKeys })
+  const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, searchKeys: config.searchIndex ? searchKeys : null })
 
   app.decorate('storage', storage)
   app.decorate('events', events)

@@ -7,7 +7,7 @@ import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
 import type { SearchKeys } from '../search/tokens.js'
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs, searchKeys }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number, searchKeys: SearchKeys }) {
+export function createMessageService ({ storage, events, limiter, lockWaitMs, searchKeys }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number, searchKeys: SearchKeys | null }) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
   const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
@@ -29,7 +29,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, se
       let stored: StoredMessage
       try {
         // The search index's tokens are made here, above SQL, and committed with the message.
-        stored = await commit.submit({ ...input, searchTokens: searchKeys.forText(input.roomId, input.body) })
+        stored = await commit.submit(searchKeys === null ? input : { ...input, searchTokens: searchKeys.forText(input.roomId, input.body) })
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
         throw storageAppError(error, lockWaitMs / 1000) ?? error

@@ -80,7 +80,8 @@ export default fp(async (app) => {
 
   let running: Promise<void> | null = null
   app.addHook('onReady', async () => {
-    running = backfill().finally(finished)
+    if (config.searchIndex) running = backfill().finally(finished)
+    else finished()
   })
   app.addHook('preClose', async () => {
     stop.abort()
@@ -88,5 +89,5 @@ export default fp(async (app) => {
     finished()
   })
 
-  await app.register(searchRoutes(createSearchService(storage, searchKeys)))
+  await app.register(searchRoutes(config.searchIndex ? createSearchService(storage, searchKeys) : null))
 }, { name: 'search', fastify: '5.x', dependencies: ['core'] })

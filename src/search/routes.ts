@@ -6,7 +6,8 @@ import { QueryError } from './query.js'
 import { SearchQuery, SearchResponse } from './schemas.js'
 import type { SearchService } from './service.js'
 
-export function searchRoutes (service: SearchService): FastifyPluginAsyncZod {
+/** `service` null: SEARCH_INDEX=off, and every search answers 503. */
+export function searchRoutes (service: SearchService | null): FastifyPluginAsyncZod {
   return async (app) => {
     app.addHook('onRequest', app.authenticate)
     app.get('/api/search', {
@@ -14,9 +15,10 @@ export function searchRoutes (service: SearchService): FastifyPluginAsyncZod {
         tags: ['search'],
         summary: 'Search every room the caller may read (or one): words, "phrases", prefix*, from:username',
         querystring: SearchQuery,
-        response: { 200: SearchResponse, 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
+        response: { 200: SearchResponse, 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse, ...authErrors }
       }
     }, async (request) => {
+      if (service === null) throw errors.unavailable('Search is turned off on this server (SEARCH_INDEX=off).')
       try {
         return await service.search({ id: request.user.id, isAdmin: (request.user as { isAdmin?: boolean }).isAdmin === true }, request.query)
       } catch (error) {

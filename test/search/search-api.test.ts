@@ -171,3 +171,20 @@ describe('indexing messages from before search', () => {
     }
   })
 })
+
+describe('SEARCH_INDEX=off', () => {
+  it('indexes nothing and answers searches 503', async () => {
+    const t = await buildTestApp({ SEARCH_INDEX: 'off' })
+    try {
+      const user = await registerUser(t.app)
+      const sent = await t.app.inject({ method: 'POST', url: '/api/rooms/1/messages', headers: bearer(user.token), payload: { body: 'not indexed' } })
+      expect(sent.statusCode).toBe(201)
+      expect(await t.app.storage.search.progress()).toEqual({ indexed: 0, total: 1 })
+      const res = await t.app.inject({ method: 'GET', url: '/api/search?q=indexed', headers: bearer(user.token) })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().error.code).toBe('unavailable')
+    } finally {
+      await t.close()
+    }
+  })
+})
