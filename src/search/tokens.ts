@@ -7,7 +7,7 @@
 // candidate's real text, which removes those collisions.
 import { createHmac, hkdfSync } from 'node:crypto'
 import type { FernetRing } from '../crypto/fernet.js'
-import { prefixOf, words } from './text.js'
+import { lengthOf, prefixOf, words } from './text.js'
 
 /** Bytes kept of each HMAC (24 bits, 6 hex digits). */
 export const TOKEN_BYTES = 3
@@ -50,14 +50,12 @@ export class SearchKeys {
   #token (roomId: number, kind: 'w' | 'p', text: string): string {
     const cacheKey = `${roomId}|${kind}|${text}`
     let token = this.#cache.get(cacheKey)
-    if (token !== undefined) {
-      // Least recently used goes first: a hit moves to the end.
-      this.#cache.delete(cacheKey)
-    } else {
+    if (token === undefined) {
       token = createHmac('sha256', this.#roomKey(roomId)).update(`${kind}|${text}`).digest().subarray(0, TOKEN_BYTES).toString('hex')
-      if (this.#cache.size >= CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!)
+      // Full: start over (cheaper than keeping an order; the common words come back at once).
+      if (this.#cache.size >= CACHE_SIZE) this.#cache.clear()
+      this.#cache.set(cacheKey, token)
     }
-    this.#cache.set(cacheKey, token)
     return token
   }
 
@@ -78,7 +76,7 @@ export class SearchKeys {
     for (const { text: word } of found) {
       if (seen.has(word)) continue
       seen.add(word)
-      const length = [...word].length
+      const length = lengthOf(word)
       for (const n of PREFIX_LENGTHS) if (length >= n) prefixes.add(this.#token(roomId, 'p', prefixOf(word, n)))
     }
     return { words: found.map((w) => this.word(roomId, w.text)), prefixes: [...prefixes] }

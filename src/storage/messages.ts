@@ -92,7 +92,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
       attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt, seq)!
     countSent.run(input.author.id, input.roomId)
-    if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens)
+    if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens, true)
     return {
       message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq },
       created: true

@@ -9,6 +9,7 @@ import type { UnreadableRows } from './unreadable.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message, ScannedMessage } from './types.js'
 
 const HEX = /^[0-9a-f]+$/
+const HEX_LIST = /^(?:[0-9a-f]+(?: [0-9a-f]+)*)?$/
 const FINGERPRINT = 'search_key'
 
 const quoted = (tokens: readonly string[]): string => {
@@ -24,14 +25,19 @@ export function ftsQuery (terms: readonly IndexTerm[]): string {
   }).join(' AND ')
 }
 
-/** Writes one message's tokens (inside the caller's transaction), replacing any it had. */
-export function searchIndexWriter (db: Db): (messageId: number, tokens: IndexTokens) => void {
+/**
+ * Writes one message's tokens (inside the caller's transaction), replacing any it had; `fresh`: a
+ * message inserted just now, which has none (the lookup is saved on every send).
+ */
+export function searchIndexWriter (db: Db): (messageId: number, tokens: IndexTokens, fresh?: boolean) => void {
   const remove = db.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?')
   const insert = db.prepare<[number, string, string]>('INSERT INTO message_search (rowid, words, prefixes) VALUES (?, ?, ?)')
-  return (messageId, tokens) => {
-    for (const t of [...tokens.words, ...tokens.prefixes]) if (!HEX.test(t)) throw new TypeError('search tokens are hex')
-    remove.run(messageId)
-    insert.run(messageId, tokens.words.join(' '), tokens.prefixes.join(' '))
+  return (messageId, tokens, fresh = false) => {
+    const words = tokens.words.join(' ')
+    const prefixes = tokens.prefixes.join(' ')
+    if (!HEX_LIST.test(words) || !HEX_LIST.test(prefixes)) throw new TypeError('search tokens are hex')
+    if (!fresh) remove.run(messageId)
+    insert.run(messageId, words, prefixes)
   }
 }
 
