@@ -138,6 +138,26 @@ describe('search keys follow the encryption key', () => {
   })
 })
 
+describe('npm run reindex', () => {
+  it('rebuilds the index from the messages, on the store DATABASE_URL names', async () => {
+    const ENCRYPTION_KEY = Fernet.generateKey()
+    const t = await buildTestApp({ ENCRYPTION_KEY })
+    try {
+      const user = await registerUser(t.app)
+      await send(t.app, user.token, 1, 'one')
+      await t.app.storage.messages.insert({ roomId: 2, author: { id: user.id, username: user.username }, body: 'two, from before search' })
+      await t.app.close()
+      const run = runTool('reindex', t.dir, { DATABASE_URL: t.databaseUrl, ENCRYPTION_KEY }, ['--batch-size', '1'])
+      expect(await run.exited, run.stderr()).toBe(0)
+      expect(run.stdout()).toMatch(/Rebuilding the search index: 2 messages[\s\S]*Done: 2 messages indexed/)
+      expect(Number((await selectColumn(t.config, 'SELECT count(*) FROM message_search'))[0])).toBe(2)
+    } finally {
+      await t.dropDatabase()
+      rmSync(t.dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('logs', () => {
   it('never hold the words searched for', async () => {
     const dir = tempDir()
