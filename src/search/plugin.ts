@@ -18,7 +18,7 @@ declare module 'fastify' {
   }
 }
 
-/** Health is polled: counting two tables at every poll would cost a large database too much. */
+/** Health is polled; on PostgreSQL counting two tables of a large database takes a while. */
 const PROGRESS_TTL_MS = 2000
 /** Between batches: the event loop and the database are chat's first. */
 const PAUSE_MS = 20

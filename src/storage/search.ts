@@ -53,7 +53,9 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
   const scanAll = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.id > ? ORDER BY m.id LIMIT ?`)
   const scanUnindexed = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS}
     WHERE m.id > ? AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.rowid = m.id) ORDER BY m.id LIMIT ?`)
-  const indexed = db.prepare<[], number>('SELECT count(*) FROM message_search').pluck()
+  // FTS5's own table of document sizes has one row per indexed message: counting it is a b-tree
+  // count (a fraction of a millisecond for a million), where counting the FTS5 table scans it.
+  const indexed = db.prepare<[], number>('SELECT count(*) FROM message_search_docsize').pluck()
   const total = db.prepare<[], number>('SELECT count(*) FROM messages').pluck()
   const userId = db.prepare<[string], number>('SELECT id FROM users WHERE username = ? COLLATE NOCASE').pluck()
 
