@@ -166,7 +166,9 @@ const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!can(room.kind, role, 'kick', who.rank)) throw errors.forbidden('You may not remove this person.')
       reason = 'kicked'
     }
-    await committed(() => storage.members.remove(room.id, userId, { roomId: room.id, action: 'member_removed', actorId: request.user.id, targetId: userId, reason }))
+    const entry = { roomId: room.id, action: 'member_removed' as const, actorId: request.user.id, targetId: userId, reason }
+    // A public room's bystander holds no membership row, yet a kick still unsubscribes them, and is recorded.
+    if (!await committed(() => storage.members.remove(room.id, userId, entry)) && !self) await committed(() => storage.audit.add(entry))
     await told(room, userId, 'removed', reason)
     return reply.code(204).send(null)
   })

@@ -69,11 +69,23 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
     return withRoom(client, roomId, () => sendError(hub, client, 'not_joined', undefined, clientId), clientId)
   }
 
+  /**
+   * Subscribes after the access check; when the user lost the room while it was being checked
+   * (a kick committed meanwhile), it is checked again instead, so no removal is undone.
+   */
+  function join (client: Client, roomId: number): Promise<void> {
+    const removals = hub.removalsOf(roomId, client.user.id)
+    return withRoom(client, roomId, () => {
+      if (hub.removalsOf(roomId, client.user.id) !== removals) return join(client, roomId)
+      hub.send(client, { type: 'joined', roomId, online: hub.join(client, roomId) })
+    })
+  }
+
   /** Returns a promise when the frame waits for the database: the client's next frames wait behind it. */
   return function dispatch (client: Client, frame: ClientFrame): Promise<void> | void {
     switch (frame.type) {
       case 'join':
-        return withRoom(client, frame.roomId, () => { hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) }) })
+        return join(client, frame.roomId)
       case 'leave':
         hub.leave(client, frame.roomId) // leaving a room one is not in is a no-op
         return

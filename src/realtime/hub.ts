@@ -102,6 +102,8 @@ export class Hub {
   readonly #typingTtl: number
   readonly #typingThrottle: number
   readonly #slowCloseGrace: number
+  /** How many times each user lost each room here ("roomId:userId"): a join checked before a removal must not subscribe after it. */
+  readonly #removals = new Map<string, number>()
   /** Slow consumers closing (1013) but not closed yet: shutdown must not wait for them. */
   readonly #slowClosing = new Set<HubSocket>()
   /** Set when this process is one node of several. */
@@ -154,6 +156,11 @@ export class Hub {
     removeFrom(this.#byUser, client.user.id, client)
     removeFrom(this.#byToken, client.jti, client)
     this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
+  }
+
+  /** A number that changes whenever the user loses the room on this node (compare before and after an access check). */
+  removalsOf (roomId: number, userId: number): number {
+    return this.#removals.get(`${roomId}:${userId}`) ?? 0
   }
 
   /** Subscribes the client; returns who is online in the room (the client's user included). */
@@ -215,6 +222,8 @@ export class Hub {
    * so no further frame of the room reaches them; the others see them go offline there.
    */
   removeUser (roomId: number, userId: number, reason: RemovalReason): void {
+    const key = `${roomId}:${userId}`
+    this.#removals.set(key, (this.#removals.get(key) ?? 0) + 1)
     const clients = this.#byUser.get(userId)
     if (clients === undefined) return
     const frame = JSON.stringify({ type: 'removed', roomId, reason } satisfies ServerFrame)

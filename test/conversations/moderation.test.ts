@@ -198,6 +198,10 @@ describe('hostile and edge cases', () => {
     const audit = await call(mod.token, 'GET', `/api/rooms/${room.id}/audit?limit=5`)
     expect(audit.json().entries[0]).toMatchObject({ action: 'banned', reason: 'rude', target: { id: user.id } })
     expect(audit.body).not.toContain('secret words')
+    // A kick of a public room's bystander (no membership row) is recorded too.
+    const bystander = await registerUser(t.app)
+    expect((await call(mod.token, 'DELETE', `/api/rooms/${room.id}/members/${bystander.id}`)).statusCode).toBe(204)
+    expect((await call(mod.token, 'GET', `/api/rooms/${room.id}/audit`)).json().entries[0]).toMatchObject({ action: 'member_removed', target: { id: bystander.id }, reason: 'kicked' })
     expect((await call(mod.token, 'GET', `/api/rooms/${room.id}/audit?limit=101`)).statusCode).toBe(400)
   })
 
