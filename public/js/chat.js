@@ -85,7 +85,15 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       rs.unread = room.unreadCount ?? rs.unread
       rs.lastReadId = Math.max(rs.lastReadId, room.lastReadId ?? 0)
     }
+    // Rooms lost while the socket was down (a kick, a ban) are no longer listed: they go too.
+    const listed = new Set(rooms.map((r) => r.id))
+    const lostCurrent = state.currentRoomId !== null && !listed.has(state.currentRoomId)
+    for (const id of [...state.rooms.keys()]) if (!listed.has(id)) store.removeRoom(id)
     store.emit('rooms')
+    if (lostCurrent) {
+      const next = store.roomList().find((r) => r.room.name === 'General') ?? store.roomList()[0]
+      if (next) selectRoom(next.room.id)
+    }
     return rooms
   }
 

@@ -3,7 +3,7 @@
 // an archived room turning read-only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { enter, hasChromium, launchBrowser, openPerson, startServer, type Person, type Server } from './harness.js'
+import { enter, hasChromium, launchBrowser, makePng, openPerson, startServer, waitUntil, type Person, type Server } from './harness.js'
 import { available } from '../requirements.js'
 
 describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('conversations in Chromium', () => {
@@ -65,6 +65,10 @@ describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('conver
     await ben.page.getByRole('heading', { name: '#Hideout' }).waitFor()
     await dialog.getByRole('combobox', { name: 'Role of ben' }).waitFor()
     await button(page, 'Close').click()
+    // A picture shared there loads for Ben through the media cookie (an <img> sends no Authorization header).
+    await page.locator('#file-input').setInputFiles({ name: 'map.png', mimeType: 'image/png', buffer: makePng() })
+    await ben.page.locator('#message-list img').waitFor()
+    await waitUntil(ben.page, '[...document.querySelectorAll("#message-list img")].every((i) => i.complete && i.naturalWidth > 0)')
     expect(await rooms(cat.page).getByRole('button', { name: /Hideout/ }).count()).toBe(0)
   })
 
