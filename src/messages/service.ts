@@ -2,7 +2,7 @@
 // (grouped) → emit after commit. Nothing here knows HTTP or sockets.
 import type { ChatEvents } from '../events.js'
 import { errors, storageAppError } from '../errors.js'
-import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
+import { isStorageFull, isStorageLocked, RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
 
@@ -30,6 +30,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs }: 
         stored = await commit.submit(input)
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
+        if (error instanceof RoomArchivedError) throw errors.roomArchived()
         throw storageAppError(error, lockWaitMs / 1000) ?? error
       }
       if (stored.created) events.emit('message', stored.message)
