@@ -1,5 +1,6 @@
-// Three real server processes, one SQLite file (WAL works across processes on one machine) and one
-// Redis: messages, rooms, presence, typing and logouts reach the sockets of every node, once.
+// Three real server processes, one database and one Redis: messages, rooms, presence, typing and
+// logouts reach the sockets of every node, once. The database is one SQLite file (WAL works across
+// processes on one machine), or a PostgreSQL schema under npm run test:pg.
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, settle, type Frame, type TestSocket } from '../realtime/ws-client.js'
@@ -34,6 +35,17 @@ async function messagesIn (socket: TestSocket, roomId: number, count: number, ti
 }
 
 describe('several nodes over Redis', () => {
+  it(`the nodes share the store this run asked for (${process.env.TEST_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, async () => {
+    // PostgreSQL's disk is not the node's business: health says null there, a size on SQLite.
+    for (const b of base) {
+      const health = await (await fetch(`${b}/api/health`)).json() as { databaseDisk: unknown, redis: string | null }
+      expect(health.redis).toBe('ok')
+      if (cluster.store === 'postgres') expect(health.databaseDisk).toBeNull()
+      else expect(health.databaseDisk).not.toBeNull()
+    }
+    expect(cluster.store).toBe(process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite')
+  })
+
   it('a message sent on one node reaches the sockets on every node exactly once, in order', async () => {
     const alice = await register(base[0]!, name('alice'))
     const sockets = await Promise.all(base.map(async (b) => connect(b, alice.token)))
