@@ -64,7 +64,8 @@ export async function startCluster (count: number, extra: Record<string, string>
   }
   const nodes: ServerProcess[] = []
   const add = async (more: Record<string, string> = {}): Promise<ServerProcess> => {
-    const node = await startServer(dir, { ...env, ...more })
+    // Generous: under the whole suite a dozen servers start at once on two cores, each through tsx.
+    const node = await startServer(dir, { ...env, ...more }, { timeoutMs: 60_000 })
     nodes.push(node)
     return node
   }

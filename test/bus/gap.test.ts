@@ -23,7 +23,7 @@ beforeAll(async () => {
     BEGIN PERFORM pg_sleep(${SLOW_S}); RETURN NEW; END $$`)
   await sql.unsafe(`CREATE TRIGGER slow_commit AFTER INSERT ON messages FOR EACH ROW
     WHEN (NEW.client_id LIKE 'slow-%') EXECUTE FUNCTION slow_commit()`)
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => cluster?.stop())
 

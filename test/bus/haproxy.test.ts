@@ -70,7 +70,7 @@ describe.skipIf(!available('HAProxy (apt-get install haproxy)', hasHaproxy))('HA
     const exited = new Promise<boolean>((resolve) => haproxy.once('exit', () => resolve(false)))
     const up = await Promise.race([exited, until(async () => JSON.stringify(await states()) === JSON.stringify({ node1: 'UP', node2: 'UP' }), 15_000)])
     if (!up) throw new Error(`HAProxy did not see both nodes up:\n${output}`)
-  }, 60_000)
+  }, 180_000)
 
   afterAll(async () => {
     if (haproxy !== undefined && haproxy.exitCode === null) {

@@ -141,7 +141,7 @@ beforeAll(async () => {
   (await testRedis()).disconnect()
   cluster = await startCluster(3, {}, { store: 'postgres' })
   alive = cluster.nodes.map((node) => node.url)
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   stopping = true

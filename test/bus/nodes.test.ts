@@ -14,7 +14,7 @@ beforeAll(async () => {
   redis = await testRedis()
   cluster = await startCluster(3)
   base = cluster.nodes.map((node) => node.url)
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await cluster?.stop()
