@@ -11,7 +11,8 @@ import { freePort, ROOT } from '../process-helper.js'
 import { settle, TestSocket } from '../realtime/ws-client.js'
 import { name, post, register, startCluster, testRedis, type Cluster } from './cluster-helper.js'
 
-const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0
+// Debian puts it in /usr/sbin, which a non-root PATH may lack.
+const HAPROXY = ['haproxy', '/usr/sbin/haproxy'].find((command) => spawnSync(command, ['-v']).status === 0)
 
 /** Opens a socket through the balancer; `node` is the server HAProxy picked (its X-Chat-Node header). */
 async function connectVia (base: string, token: string): Promise<{ socket: TestSocket, node: string }> {
@@ -23,7 +24,7 @@ async function connectVia (base: string, token: string): Promise<{ socket: TestS
   return { socket, node }
 }
 
-describe.skipIf(!available('HAProxy (apt-get install haproxy)', hasHaproxy))('HAProxy in front of two nodes (deploy/haproxy.cfg)', () => {
+describe.skipIf(!available('HAProxy (apt-get install haproxy)', HAPROXY !== undefined))('HAProxy in front of two nodes (deploy/haproxy.cfg)', () => {
   let cluster: Cluster
   let haproxy: ChildProcess
   let output = ''
@@ -54,7 +55,7 @@ describe.skipIf(!available('HAProxy (apt-get install haproxy)', hasHaproxy))('HA
     const port = await freePort()
     base = `http://127.0.0.1:${port}`
     statsSocket = join(cluster.dir, 'haproxy.sock')
-    haproxy = spawn('haproxy', ['-db', '-f', join(ROOT, 'deploy/haproxy.cfg')], {
+    haproxy = spawn(HAPROXY!, ['-db', '-f', join(ROOT, 'deploy/haproxy.cfg')], {
       env: {
         PATH: process.env.PATH ?? '',
         CHAT_BIND: `127.0.0.1:${port}`,
