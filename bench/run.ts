@@ -6,7 +6,8 @@
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
 //   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import)
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
-//   100,000-message original, bench/import.ts; both printed, not in the table)
+//   100,000-message original, bench/import.ts; nodes: PostgreSQL vs SQLite and two nodes over Redis
+//   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; all three printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
 //   npm run bench -- --compare         also flags each figure more than 10% worse than BENCHMARKS.md's (exit 1)
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
@@ -24,6 +25,7 @@ import { cpuMs, fmt, freePort, sleep, spread, systemBusyMs, type Spread } from '
 import type { Scenario } from './loadgen.js'
 import { imagesBench } from './images.js'
 import { describeImport, importBench } from './import.js'
+import { nodesBench, nodesParams } from './nodes.js'
 import { formatTop } from './profile-summary.js'
 import { compareTables, describeComparison, parseTable } from './compare.js'
 
@@ -42,7 +44,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -639,10 +641,16 @@ async function main (): Promise<void> {
   // A server of its own: the bombs must not share memory figures with the other scenarios.
   if (wanted('images')) await imagesBench(false)
   if (wanted('import')) log(describeImport(await importBench(quick ? 20_000 : 100_000)))
+  let nodesText = ''
+  if (wanted('nodes')) {
+    const nodes = await nodesBench(nodesParams(quick, P.runs), log)
+    nodesText = nodes.text
+    log(nodesText)
+  }
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()
-  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped, roomsSeed), '', table(list), '', '### Targets', '', notes(list)].join('\n')
+  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped, roomsSeed), '', table(list), '', '### Targets', '', notes(list), nodesText].join('\n')
   log('\n' + section)
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ startedAt, quick, profile, params: P, samples: Object.fromEntries(samples), problems: problemNotes }, null, 2))
   if (profile) {
