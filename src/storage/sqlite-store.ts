@@ -3,11 +3,12 @@
 // their answers are handed over as settled promises, so callers are the same for every store.
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import { createLifecycleRepo } from './lifecycle.js'
 import { createMediaRepo } from './media.js'
 import { createMessagesRepo } from './messages.js'
 import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
-import type { MediaStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
+import type { LifecycleStore, MediaStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
@@ -38,6 +39,7 @@ export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptio
     users: promised<UsersStore>(createUsersRepo(db)),
     rooms: promised<RoomsStore>(createRoomsRepo(db)),
     messages: promised<MessagesStore>(createMessagesRepo(db, ring, unreadable)),
+    lifecycle: promised<LifecycleStore>(createLifecycleRepo(db, ring, unreadable)),
     tokens: promised<TokensStore>(createTokensRepo(db)),
     reads: promised<ReadsStore>(createReadsRepo(db)),
     media: promised<MediaStore>(createMediaRepo(db, ring, unreadable)),
