@@ -1,7 +1,9 @@
 // GET /api/rooms/:roomId/messages (history pages) and POST (send by REST).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { roomAccess } from '../conversations/access.js'
 import { errors } from '../errors.js'
+import { actorOf } from '../lifecycle/service.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
@@ -22,8 +24,15 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
     serializerCompiler: () => (data) => JSON.stringify(data)
   }, async (request) => {
     const { roomId } = request.params
+    const { around, ...query } = request.query
+    if (around !== undefined) {
+      await roomAccess(storage, actorOf(request.user), roomId)
+      const page = await storage.lifecycle.around(roomId, around, query.limit)
+      if (page === null) throw errors.messageNotFound()
+      return page
+    }
     if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
-    return await storage.messages.history(roomId, request.query)
+    return await storage.messages.history(roomId, query)
   })
 
   app.post('/api/rooms/:roomId/messages', {
@@ -39,7 +48,8 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       roomId: request.params.roomId,
       author: { id: request.user.id, username: request.user.username },
       body: request.body.body,
-      clientId: request.body.clientId ?? null
+      clientId: request.body.clientId ?? null,
+      replyTo: request.body.replyTo ?? null
     })
     return reply.code(created ? 201 : 200).send({ message })
   })

@@ -100,7 +100,7 @@ describe.each(['sqlite', 'postgres'] as const)('Lifecycle store: %s', (dialect) 
   })
 
   it('destroys a deleted message: no token left decrypts to its body, versions or name; reactions, mentions and files go', async () => {
-    const { store, alice, bob, send, tokens, ring, bytes } = await open()
+    const { store, alice, bob, tokens, ring, bytes } = await open()
     await store.media.add([{ name: 'f'.repeat(32) + '.png', mime: 'image/png', originalName: 'secret-plan.png', size: 1, uploaderId: alice.id }])
     const m = (await store.messages.insert({ roomId: 1, author: alice, body: 'SECRET-ALPHA', attachment: { url: '/media/x', name: 'secret-plan.png', mime: 'image/png', size: 1, kind: 'image' }, mentions: [bob] })).message
     await store.media.link(m.id, ['f'.repeat(32) + '.png'])
