@@ -8,6 +8,7 @@
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
 //   100,000-message original, bench/import.ts; both printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
+//   npm run bench -- --compare         also flags each figure more than 10% worse than BENCHMARKS.md's (exit 1)
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
 //   it, --no-write prevents it). Raw numbers: bench/results/latest.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -25,6 +26,7 @@ import { imagesBench } from './images.js'
 import { describeImport, importBench } from './import.js'
 import { describeLifecycle, lifecycleBench } from './lifecycle.js'
 import { formatTop } from './profile-summary.js'
+import { compareTables, describeComparison, parseTable } from './compare.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSX = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
@@ -657,6 +659,13 @@ async function main (): Promise<void> {
       const files = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size) : []
       if (files[0] !== undefined) log(`\n${name}: ` + formatTop(files[0], 30))
     }
+  }
+  // Before BENCHMARKS.md is rewritten: this run against the figures it holds now.
+  if (flag('compare')) {
+    const previous = existsSync(BENCHMARKS) ? parseTable(readFileSync(BENCHMARKS, 'utf8')) : []
+    const comparison = compareTables(previous, parseTable(table(list)))
+    log('\n' + describeComparison(comparison))
+    if (comparison.some((c) => c.flagged)) process.exitCode = 1
   }
   // Only a complete, full-length run replaces the numbers in BENCHMARKS.md (unless --write says so).
   const complete = !quick && !profile && option('only') === undefined && option('runs') === undefined

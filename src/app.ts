@@ -7,6 +7,7 @@ import authPlugin from './auth/plugin.js'
 import authRoutes from './auth/routes.js'
 import redis from './bus/redis.js'
 import type { Config } from './config.js'
+import conversationRoutes from './conversations/routes.js'
 import core from './core.js'
 import docs from './docs.js'
 import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
@@ -77,6 +78,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(roomRoutes)
+  await app.register(conversationRoutes)
   await app.register(messageRoutes)
   await app.register(uploads)
   await app.register(staticFiles)

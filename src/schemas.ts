@@ -16,7 +16,10 @@ export const ErrorResponse = z.object({
 }).describe('Every failure has this shape')
 
 export const AuthorSchema = z.object({ id: z.number().int(), username: z.string() })
-export const UserSchema = AuthorSchema.extend({ createdAt: z.string() })
+export const UserSchema = AuthorSchema.extend({
+  createdAt: z.string(),
+  isAdmin: z.boolean().describe('A server administrator: owner rights in every public and private room')
+})
 
 export const RoomSchema = z.object({
   id: z.number().int(),
@@ -24,7 +27,18 @@ export const RoomSchema = z.object({
   topic: z.string(),
   createdBy: AuthorSchema.nullable(),
   createdAt: z.string(),
-  lastSeq: z.number().int().describe('The seq of the newest change in the room (0 when none)')
+  lastSeq: z.number().int().describe('The seq of the newest change in the room (0 when none)'),
+  kind: z.enum(['public', 'private', 'dm']),
+  archived: z.boolean().describe('Read-only: sends are refused with 403 room_archived'),
+  members: z.array(AuthorSchema).optional().describe('kind "dm" only: its participants')
+})
+
+export const RoleSchema = z.enum(['owner', 'admin', 'moderator', 'member'])
+
+export const MemberSchema = z.object({
+  user: AuthorSchema,
+  role: RoleSchema,
+  joinedAt: z.string()
 })
 
 export const AttachmentSchema = z.object({
@@ -72,6 +86,7 @@ export type AttachmentKind = Attachment['kind']
 export type Message = z.infer<typeof MessageSchema>
 export type Reaction = z.infer<typeof ReactionSchema>
 export type ReplyTo = z.infer<typeof ReplyToSchema>
+export type Member = z.infer<typeof MemberSchema>
 
 /** Responses every authenticated route can give, for the OpenAPI document. */
 export const authErrors = { 401: ErrorResponse } as const

@@ -3,7 +3,8 @@
 // from the bus to the sockets here. Messages from both pass one SeqTracker per room, so each socket
 // gets each message once, in room order, and what the bus lost is read from the database.
 import type { FastifyInstance } from 'fastify'
-import type { Author, Message, Room, Storage } from '../storage/index.js'
+import type { Audience, ConversationFrame, RemovalReason } from '../events.js'
+import type { Author, Message, Storage } from '../storage/index.js'
 import { CloseCode, type Hub } from '../realtime/hub.js'
 import { Bus, type BusEvent } from './bus.js'
 import { PeerPresence } from './presence.js'
@@ -100,9 +101,13 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
     hub.roomFrame(r.roomId, { type: 'receipt', ...r })
     bus.publish({ type: 'receipt', ...r })
   }
-  const onRoom = (room: Room): void => {
-    hub.broadcastAll({ type: 'room', room })
-    bus.publish({ type: 'room', room })
+  const onConversation = (frame: ConversationFrame, audience: Audience): void => {
+    hub.deliver(frame, audience)
+    bus.publish({ type: 'conversation', frame, audience })
+  }
+  const onRemoved = (roomId: number, userId: number, reason: RemovalReason): void => {
+    hub.removeUser(roomId, userId, reason)
+    bus.publish({ type: 'removed', roomId, userId, reason })
   }
   const onRevoked = (jti: string): void => {
     hub.closeToken(jti, CloseCode.unauthorized, 'logged out')
@@ -115,7 +120,8 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
       case 'message_updated': return toTracker(event.message)
       case 'mention': return hub.toUsers(event.userIds, { type: 'mention', message: event.message })
       case 'receipt': return hub.roomFrame(event.roomId, { type: 'receipt', roomId: event.roomId, user: event.user, lastReadId: event.lastReadId })
-      case 'room': return hub.broadcastAll({ type: 'room', room: event.room })
+      case 'conversation': return hub.deliver(event.frame, event.audience)
+      case 'removed': return hub.removeUser(event.roomId, event.userId, event.reason)
       case 'revoked': return hub.closeToken(event.jti, CloseCode.unauthorized, 'logged out')
       case 'typing': return hub.peerTyping(event.roomId, event.user, event.isTyping)
       case 'resync': return resync()
@@ -136,7 +142,8 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   await presence.start()
   await sockets.start()
   events.on('message', onMessage)
-  events.on('room', onRoom)
+  events.on('conversation', onConversation)
+  events.on('removed', onRemoved)
   events.on('revoked', onRevoked)
   events.on('message_updated', onUpdated)
   events.on('mention', onMention)
@@ -148,7 +155,8 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
       if (stopped) return
       stopped = true
       events.off('message', onMessage)
-      events.off('room', onRoom)
+      events.off('conversation', onConversation)
+      events.off('removed', onRemoved)
       events.off('revoked', onRevoked)
       events.off('message_updated', onUpdated)
       events.off('mention', onMention)

@@ -89,9 +89,9 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/api/me', {
     schema: { tags: ['auth'], summary: 'Your preferences: whether others see your read receipts', body: PreferencesBody, response: { 200: z.object({ user: UserSchema.extend({ shareReadReceipts: z.boolean() }) }), ...e400, ...authErrors } }
   }, async (request) => {
-    const { id, username, createdAt } = request.user
+    const { id, username, createdAt, isAdmin } = request.user
     await whenUnlocked(() => storage.lifecycle.setShareReadReceipts(id, request.body.shareReadReceipts), config.lockWaitMs)
-    return { user: { id, username, createdAt, shareReadReceipts: request.body.shareReadReceipts } }
+    return { user: { id, username, createdAt, isAdmin, shareReadReceipts: request.body.shareReadReceipts } }
   })
 }
 

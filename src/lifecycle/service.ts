@@ -4,7 +4,7 @@
 // knows HTTP or sockets. Sends stay in messages/service.ts.
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { roomAccess, type Actor } from '../conversations/access.js'
+import { roomAccess, type Caller } from '../conversations/access.js'
 import { can, WRITES, type Role, type RoomKind } from '../conversations/policy.js'
 import { AppError, errors, storageAppError } from '../errors.js'
 import type { ChatEvents } from '../events.js'
@@ -14,12 +14,11 @@ import { STORED_NAME } from '../uploads/names.js'
 import { isReactionEmoji } from './emoji.js'
 import type { MentionResolver } from './mentions.js'
 
-/** A room's kind. Every room is public until the conversations branch lands: then this one line reads room.kind. */
-export const roomKind = (room: Room): RoomKind => (room as { kind?: RoomKind }).kind ?? 'public'
-const isArchived = (room: Room): boolean => (room as { archived?: boolean }).archived === true
+export const roomKind = (room: Room): RoomKind => room.kind
+const isArchived = (room: Room): boolean => room.archived
 
-/** The caller as the access module sees them (isAdmin arrives with the conversations branch). */
-export const actorOf = (user: Author): Actor => ({ id: user.id, isAdmin: (user as { isAdmin?: boolean }).isAdmin === true })
+/** The caller as the access module sees them: an author (a socket's, a request's) and whether they administer the server. */
+export const actorOf = (user: Author & { isAdmin?: boolean }): Caller => ({ id: user.id, isAdmin: user.isAdmin === true })
 
 export interface LifecycleServiceOptions {
   storage: Storage
@@ -109,6 +108,10 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
         files = removal.files
         return removal
       })
+      // A moderator's delete of someone else's message is on the record (never its text).
+      if (message.author.id !== user.id) {
+        await storage.audit.add({ roomId, action: 'message_deleted', actorId: user.id, targetId: message.author.id, messageId })
+      }
       // The rows are gone (GET /media answers 404 from now on); the bytes follow.
       for (const name of files) {
         if (!STORED_NAME.test(name)) continue
@@ -129,7 +132,13 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
     async pin (user: Author, roomId: number, messageId: number, pinned: boolean): Promise<Message> {
       const { role, kind } = await load(user, roomId, messageId, 'pin')
       if (!can(kind, role, 'pin')) throw errors.forbidden('Only moderators and up may pin and unpin messages here.')
-      return await commit(async () => pinned ? storage.lifecycle.pin(roomId, messageId, user.id) : storage.lifecycle.unpin(roomId, messageId))
+      const before = (await storage.lifecycle.get(roomId, messageId))?.pinned ?? null
+      const updated = await commit(async () => pinned ? storage.lifecycle.pin(roomId, messageId, user.id) : storage.lifecycle.unpin(roomId, messageId))
+      // Only a pin that changed something is on the record (pinning a pinned message is a no-op).
+      if ((before === null) === pinned) {
+        await storage.audit.add({ roomId, action: pinned ? 'pinned' : 'unpinned', actorId: user.id, targetId: updated.author.id, messageId })
+      }
+      return updated
     }
   }
 }

@@ -1,9 +1,8 @@
 // GET /api/rooms/:roomId/messages (history pages) and POST (send by REST).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { roomAccess } from '../conversations/access.js'
+import { roomAccess, writableRoom } from '../conversations/access.js'
 import { errors } from '../errors.js'
-import { actorOf } from '../lifecycle/service.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
@@ -17,22 +16,20 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'A page of history, oldest first (limit, before= for older, after= to catch up)',
       params: RoomParams,
       querystring: HistoryQuery,
-      response: { 200: HistoryResponse, 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
+      response: { 200: HistoryResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors }
     },
     // The hottest read: pages are built field by field by the storage layer, so re-checking 50
     // messages against the schema on the way out (zod) would only double the cost of a page.
     serializerCompiler: () => (data) => JSON.stringify(data)
   }, async (request) => {
-    const { roomId } = request.params
     const { around, ...query } = request.query
+    const { room } = await roomAccess(storage, request.user, request.params.roomId)
     if (around !== undefined) {
-      await roomAccess(storage, actorOf(request.user), roomId)
-      const page = await storage.lifecycle.around(roomId, around, query.limit)
+      const page = await storage.lifecycle.around(room.id, around, query.limit)
       if (page === null) throw errors.messageNotFound()
       return page
     }
-    if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
-    return await storage.messages.history(roomId, query)
+    return await storage.messages.history(room.id, query)
   })
 
   app.post('/api/rooms/:roomId/messages', {
@@ -41,9 +38,10 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Send a message (201), or get the first one back for a repeated clientId (200)',
       params: RoomParams,
       body: SendBody,
-      response: { 200: z.object({ message: MessageSchema }), 201: z.object({ message: MessageSchema }), 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, ...authErrors }
+      response: { 200: z.object({ message: MessageSchema }), 201: z.object({ message: MessageSchema }), 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, ...authErrors }
     }
   }, async (request, reply) => {
+    await writableRoom(storage, request.user, request.params.roomId)
     const { message, created } = await messageService.send({
       roomId: request.params.roomId,
       author: { id: request.user.id, username: request.user.username },

@@ -4,7 +4,7 @@ import type { ChatEvents } from '../events.js'
 import { errors, storageAppError } from '../errors.js'
 import type { MentionResolver } from '../lifecycle/mentions.js'
 import { MessageDeletedError, MessageMissingError } from '../storage/lifecycle-shape.js'
-import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
+import { isStorageFull, isStorageLocked, RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
 
@@ -44,6 +44,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, re
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
         // replyTo names no message of this room, or a deleted one (API.md: 404 message_not_found).
         if (error instanceof MessageMissingError || error instanceof MessageDeletedError) throw errors.messageNotFound()
+        if (error instanceof RoomArchivedError) throw errors.roomArchived()
         throw storageAppError(error, lockWaitMs / 1000) ?? error
       }
       if (stored.created) {

@@ -90,6 +90,14 @@ export class RoomMissingError extends Error {
   }
 }
 
+/** A send to an archived room (API.md "Conversations"): refused in the transaction, so none slips past an archive. */
+export class RoomArchivedError extends Error {
+  constructor () {
+    super('room archived')
+    this.name = 'RoomArchivedError'
+  }
+}
+
 export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
 
 export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
@@ -102,7 +110,8 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   // The room's next seq (migration 5) and its unread counter (migration 3), in the same savepoint
   // as the row they count; no row back means no such room.
   const nextSeq = db.prepare<[number], number>(
-    'UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1 WHERE id = ? RETURNING last_seq').pluck()
+    'UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1 WHERE id = ? AND archived = 0 RETURNING last_seq').pluck()
+  const roomExists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
   const countSent = db.prepare<[number, number]>(`INSERT INTO sent_counts (user_id, room_id, sent) VALUES (?, ?, 1)
     ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent + 1`)
   // The (room_id, id) index serves all three: a range scan, then a limit.
@@ -122,7 +131,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       if (existing !== undefined) return { message: toMessage(existing), created: false }
     }
     const seq = nextSeq.get(input.roomId)
-    if (seq === undefined) throw new RoomMissingError()
+    if (seq === undefined) throw roomExists.get(input.roomId) === undefined ? new RoomMissingError() : new RoomArchivedError()
     let replyTo: Message['replyTo'] = null
     if (input.replyTo != null) {
       const parent = parentOf.get(input.replyTo, input.roomId)

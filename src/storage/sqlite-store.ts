@@ -8,7 +8,9 @@ import { createMediaRepo } from './media.js'
 import { createMessagesRepo } from './messages.js'
 import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
-import type { LifecycleStore, MediaStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
+import { createAuditRepo } from './audit.js'
+import { createBansRepo, createMembersRepo } from './members.js'
+import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
@@ -43,6 +45,9 @@ export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptio
     tokens: promised<TokensStore>(createTokensRepo(db)),
     reads: promised<ReadsStore>(createReadsRepo(db)),
     media: promised<MediaStore>(createMediaRepo(db, ring, unreadable)),
+    members: promised<MembersStore>(createMembersRepo(db)),
+    bans: promised<BansStore>(createBansRepo(db)),
+    audit: promised<AuditStore>(createAuditRepo(db)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -7,6 +7,7 @@ import { createUnreadableRows } from '../unreadable.js'
 import { createPgMedia, createPgTokens, createPgUsers } from './accounts.js'
 import { connectPg, type Sql } from './connect.js'
 import { createPgLifecycle } from './lifecycle.js'
+import { createPgAudit, createPgBans, createPgMembers } from './conversations.js'
 import { createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
@@ -29,6 +30,9 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     tokens: createPgTokens(sql),
     reads: createPgReads(sql),
     media: createPgMedia(sql, ring, unreadable),
+    members: createPgMembers(sql),
+    bans: createPgBans(sql),
+    audit: createPgAudit(sql),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

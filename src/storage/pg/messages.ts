@@ -4,7 +4,7 @@
 // COMMIT. Ids are drawn under the room lock too, so within a room they also grow in commit order.
 import type { FernetRing } from '../../crypto/fernet.js'
 import { groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf, excerptOf, type LifecycleColumns, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
-import { decryptOr, newLifecycle, RoomMissingError, type InsertResult } from '../messages.js'
+import { decryptOr, newLifecycle, RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
@@ -77,9 +77,10 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
     if (inputs.length === 0) return []
     return await sql.begin(async (tx) => {
       const roomIds = [...new Set(inputs.map((i) => i.roomId))].sort((a, b) => a - b)
-      const locked = await tx<Array<{ id: number, last_seq: number }>>`
-        SELECT id, last_seq FROM rooms WHERE id = ANY(${roomIds}::int[]) ORDER BY id FOR UPDATE`
-      const lastSeq = new Map(locked.map((r) => [r.id, r.last_seq]))
+      const locked = await tx<Array<{ id: number, last_seq: number, archived: boolean }>>`
+        SELECT id, last_seq, archived FROM rooms WHERE id = ANY(${roomIds}::int[]) ORDER BY id FOR UPDATE`
+      const lastSeq = new Map(locked.filter((r) => !r.archived).map((r) => [r.id, r.last_seq]))
+      const archived = new Set(locked.filter((r) => r.archived).map((r) => r.id))
 
       // Retries: the first message of each (room, sender, clientId), stored or earlier in this batch.
       const key = (roomId: number, userId: number, clientId: string): string => `${roomId}\u0000${userId}\u0000${clientId}`
@@ -121,7 +122,7 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
         }
         const last = lastSeq.get(input.roomId)
         if (last === undefined) {
-          results.push({ ok: false, error: new RoomMissingError() })
+          results.push({ ok: false, error: archived.has(input.roomId) ? new RoomArchivedError() : new RoomMissingError() })
           continue
         }
         let replyTo: Message['replyTo'] = null
