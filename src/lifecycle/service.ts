@@ -130,12 +130,11 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
     },
 
     async pin (user: Author, roomId: number, messageId: number, pinned: boolean): Promise<Message> {
-      const { role, kind } = await load(user, roomId, messageId, 'pin')
+      const { role, kind, message } = await load(user, roomId, messageId, 'pin')
       if (!can(kind, role, 'pin')) throw errors.forbidden('Only moderators and up may pin and unpin messages here.')
-      const before = (await storage.lifecycle.get(roomId, messageId))?.pinned ?? null
       const updated = await commit(async () => pinned ? storage.lifecycle.pin(roomId, messageId, user.id) : storage.lifecycle.unpin(roomId, messageId))
       // Only a pin that changed something is on the record (pinning a pinned message is a no-op).
-      if ((before === null) === pinned) {
+      if ((message.pinned === null) === pinned) {
         await storage.audit.add({ roomId, action: pinned ? 'pinned' : 'unpinned', actorId: user.id, targetId: updated.author.id, messageId })
       }
       return updated
