@@ -102,6 +102,22 @@ describe('delete', () => {
     await watcher.close()
   })
 
+  it('a moderator deletes someone else\'s message and the audit log says so (without its text); an author\'s own delete is not audited', async () => {
+    expect((await call(alice, 'PATCH', `/api/rooms/1/members/${carol.id}`, { role: 'moderator' })).statusCode).toBe(200)
+    const m = await send(bob, 'a secret the audit must not keep')
+    expect((await call(carol, 'DELETE', `/api/rooms/1/messages/${m.id}`)).statusCode).toBe(204)
+    const own = await send(bob, 'mine to delete')
+    expect((await call(bob, 'DELETE', `/api/rooms/1/messages/${own.id}`)).statusCode).toBe(204)
+    const res = await call(alice, 'GET', '/api/rooms/1/audit')
+    const deletes = res.json().entries.filter((e: { action: string }) => e.action === 'message_deleted')
+    expect(deletes).toEqual([expect.objectContaining({ actor: { id: carol.id, username: 'carol' }, target: { id: bob.id, username: 'bob' }, messageId: m.id })])
+    expect(res.body).not.toContain('secret')
+    // A moderator may not delete a higher rank's message.
+    const admins = await send(alice, 'from the top')
+    expect((await call(carol, 'DELETE', `/api/rooms/1/messages/${admins.id}`)).statusCode).toBe(403)
+    expect((await call(alice, 'PATCH', `/api/rooms/1/members/${carol.id}`, { role: 'member' })).statusCode).toBe(200)
+  })
+
   it('a deleted message\'s file and thumbnail answer 404, and no stored token decrypts to its body or edits', async () => {
     const res = await upload(t.app, alice.token, { bytes: await makePng(600, 400), filename: 'private-photo.png' }, { body: 'CAPTION-SECRET' })
     expect(res.statusCode, res.body).toBe(201)
@@ -210,15 +226,17 @@ describe('replies, mentions, pins, around, mute', () => {
   })
 
   it('pins: members may not (403); a server administrator may; listed most recent first', async () => {
-    const m = await send(alice, 'pin me')
-    const res = await call(alice, 'PUT', `/api/rooms/1/pins/${m.id}`)
+    const m = await send(bob, 'pin me')
+    const res = await call(bob, 'PUT', `/api/rooms/1/pins/${m.id}`)
     expect([res.statusCode, res.json().error.code]).toEqual([403, 'forbidden'])
-    // Administrators arrive with the conversations branch: the service takes one already.
-    const admin = { id: carol.id, username: 'carol', isAdmin: true }
-    const pinned = await t.app.lifecycle.pin(admin, 1, m.id, true)
-    expect(pinned.pinned).toMatchObject({ by: { id: carol.id } })
+    // alice registered first: a server administrator, an owner of every public room.
+    const pinned = (await call(alice, 'PUT', `/api/rooms/1/pins/${m.id}`)).json().message
+    expect(pinned.pinned).toMatchObject({ by: { id: alice.id } })
     expect((await call(bob, 'GET', '/api/rooms/1/pins')).json().messages.map((x: Msg) => x.id)).toContain(m.id)
-    expect((await t.app.lifecycle.pin(admin, 1, m.id, false)).pinned).toBeNull()
+    const audit = (await call(alice, 'GET', '/api/rooms/1/audit')).json().entries
+    expect(audit[0]).toMatchObject({ action: 'pinned', actor: { id: alice.id }, target: { id: bob.id }, messageId: m.id })
+    expect((await call(alice, 'DELETE', `/api/rooms/1/pins/${m.id}`)).json().message.pinned).toBeNull()
+    expect((await call(alice, 'GET', '/api/rooms/1/audit')).json().entries[0]).toMatchObject({ action: 'unpinned', messageId: m.id })
     expect((await call(bob, 'GET', '/api/rooms/999/pins')).statusCode).toBe(404)
   })
 
