@@ -4,7 +4,7 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import)
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import lifecycle)
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
 //   100,000-message original, bench/import.ts; nodes: PostgreSQL vs SQLite and two nodes over Redis
 //   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; all three printed, not in the table)
@@ -26,6 +26,7 @@ import type { Scenario } from './loadgen.js'
 import { imagesBench } from './images.js'
 import { describeImport, importBench } from './import.js'
 import { nodesBench, nodesParams } from './nodes.js'
+import { describeLifecycle, lifecycleBench } from './lifecycle.js'
 import { formatTop } from './profile-summary.js'
 import { compareTables, describeComparison, parseTable } from './compare.js'
 
@@ -44,7 +45,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -646,6 +647,12 @@ async function main (): Promise<void> {
     const nodes = await nodesBench(nodesParams(quick, P.runs), log)
     nodesText = nodes.text
     log(nodesText)
+  }
+  // Reaction storms and a 10,000-change catch-up (bench/lifecycle.ts): printed, not in the table.
+  if (wanted('lifecycle')) {
+    log(describeLifecycle(await lifecycleBench(quick
+      ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
+      : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, false)))
   }
 
   const minutes = (performance.now() - t0) / 60_000

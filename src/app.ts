@@ -13,6 +13,7 @@ import docs from './docs.js'
 import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
 import { errors } from './errors.js'
 import healthRoutes from './health.js'
+import lifecycle from './lifecycle/plugin.js'
 import { loggerOptions, RequestLog } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
@@ -71,6 +72,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.ttl / 1000)
   })
   await app.register(docs)
+  await app.register(lifecycle) // before realtime: its frames use the lifecycle service
   await app.register(realtime)
 
   await app.register(healthRoutes)

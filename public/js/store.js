@@ -110,7 +110,13 @@ export function createStore () {
           attachment: null,
           clientId: entry.clientId,
           createdAt: entry.createdAt,
-          seq: 0 // not stored yet
+          seq: 0, // not stored yet
+          editedAt: null,
+          deletedAt: null,
+          replyTo: null,
+          reactions: [],
+          mentions: [],
+          pinned: null
         },
         status: entry.failed ? 'failed' : 'pending',
         failure: entry.failed

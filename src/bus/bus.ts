@@ -12,6 +12,9 @@ import type { RedisLink } from './redis.js'
 
 export type BusEvent =
   | { type: 'message', message: Message }
+  | { type: 'message_updated', message: Message }
+  | { type: 'mention', message: Message, userIds: number[] }
+  | { type: 'receipt', roomId: number, user: Author, lastReadId: number }
   | { type: 'conversation', frame: ConversationFrame, audience: Audience }
   | { type: 'removed', roomId: number, userId: number, reason: RemovalReason }
   | { type: 'revoked', jti: string }
@@ -28,6 +31,9 @@ const RoomId = z.number().int().positive()
 // Anyone who can reach the Redis can publish: what comes in is checked like any other input.
 const BusEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), message: MessageSchema }),
+  z.object({ type: z.literal('message_updated'), message: MessageSchema }),
+  z.object({ type: z.literal('mention'), message: MessageSchema, userIds: z.array(z.number().int().positive()).max(100) }),
+  z.object({ type: z.literal('receipt'), roomId: RoomId, user: AuthorSchema, lastReadId: z.number().int().positive() }),
   z.object({
     type: z.literal('conversation'),
     frame: z.discriminatedUnion('type', [

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { roomAccess, writableRoom } from '../conversations/access.js'
+import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
@@ -21,8 +22,14 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
     // messages against the schema on the way out (zod) would only double the cost of a page.
     serializerCompiler: () => (data) => JSON.stringify(data)
   }, async (request) => {
+    const { around, ...query } = request.query
     const { room } = await roomAccess(storage, request.user, request.params.roomId)
-    return await storage.messages.history(room.id, request.query)
+    if (around !== undefined) {
+      const page = await storage.lifecycle.around(room.id, around, query.limit)
+      if (page === null) throw errors.messageNotFound()
+      return page
+    }
+    return await storage.messages.history(room.id, query)
   })
 
   app.post('/api/rooms/:roomId/messages', {
@@ -39,7 +46,8 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       roomId: request.params.roomId,
       author: { id: request.user.id, username: request.user.username },
       body: request.body.body,
-      clientId: request.body.clientId ?? null
+      clientId: request.body.clientId ?? null,
+      replyTo: request.body.replyTo ?? null
     })
     return reply.code(created ? 201 : 200).send({ message })
   })

@@ -30,7 +30,7 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
     const clientId = frame.clientId ?? null
     try {
       // Resolves after COMMIT; the room's `message` frame has gone out (from the event) by then.
-      const { message } = await messageService.send({ roomId: frame.roomId, author: client.user, body: frame.body, clientId })
+      const { message } = await messageService.send({ roomId: frame.roomId, author: client.user, body: frame.body, clientId, replyTo: frame.replyTo ?? null })
       hub.send(client, { type: 'ack', clientId, message })
     } catch (error) {
       if (error instanceof AppError) {
@@ -56,11 +56,15 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
    */
   async function markRead (client: Client, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
     const write = async (): Promise<void> => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
+    const receipt = (): void => {
+      app.receipts.afterRead(frame.roomId, client.user).catch((error: unknown) => app.log.warn({ err: error }, 'read receipt failed'))
+    }
     try {
       await write()
+      receipt()
     } catch (error) {
       if (!isStorageLocked(error)) return readFailed(client, error)
-      whenUnlocked(write, config.lockWaitMs).catch((later: unknown) => readFailed(client, later))
+      whenUnlocked(write, config.lockWaitMs).then(receipt, (later: unknown) => readFailed(client, later))
     }
   }
 

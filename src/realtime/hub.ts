@@ -239,6 +239,23 @@ export class Hub {
     this.#broadcast(room, frame)
   }
 
+  /** A change to a message (or a receipt): to every socket joined to its room, serialised once. */
+  roomFrame (roomId: number, frame: ServerFrame): void {
+    const room = this.#rooms.get(roomId)
+    if (room !== undefined) this.#broadcast(room, frame)
+  }
+
+  /** To every socket of these users here, joined to the room or not (mentions), serialised once. */
+  toUsers (userIds: Iterable<number>, frame: ServerFrame): void {
+    let data: string | undefined
+    for (const userId of userIds) {
+      const clients = this.#byUser.get(userId)
+      if (clients === undefined) continue
+      data ??= JSON.stringify(frame)
+      this.#fanOut(clients, data)
+    }
+  }
+
   /** A typing frame from a client in the room, relayed to the other users there (throttled). */
   typing (client: Client, roomId: number, isTyping: boolean, now: number): void {
     const room = this.#rooms.get(roomId)

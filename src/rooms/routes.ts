@@ -22,7 +22,11 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
     // Thousands of rooms, built field by field by the storage layer: checking each against the
     // schema on the way out (zod) would cost more than building them.
     serializerCompiler: () => (data) => JSON.stringify(data)
-  }, async (request) => ({ rooms: await storage.rooms.listFor(request.user.id, request.user.isAdmin) }))
+  }, async (request) => {
+    // Mentions and mutes come from the lifecycle's own query and are merged in here.
+    const [rooms, states] = await Promise.all([storage.rooms.listFor(request.user.id, request.user.isAdmin), storage.lifecycle.roomStates(request.user.id)])
+    return { rooms: rooms.map((room) => ({ ...room, mentionCount: states.get(room.id)?.mentionCount ?? 0, muted: states.get(room.id)?.muted ?? false })) }
+  })
 
   app.post('/api/rooms', {
     // Per user, after authentication: every new public room reaches every connected user.

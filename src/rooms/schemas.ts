@@ -30,6 +30,8 @@ export const RoomForCaller = RoomSchema.extend({ myRole: MyRole })
 /** A room as the caller sees it in the list: with their unread count, read marker and role. */
 export const RoomWithReadState = RoomForCaller.extend({
   unreadCount: z.number().int().describe('Messages from others after lastReadId (counted up to 1000)'),
-  lastReadId: z.number().int().nullable().describe('The last message this user has read here, on any device')
+  lastReadId: z.number().int().nullable().describe('The last message this user has read here, on any device'),
+  mentionCount: z.number().int().describe('Mentions of you after lastReadId (muting never hides them)'),
+  muted: z.boolean()
 })
 export type RoomWithReadState = z.infer<typeof RoomWithReadState>

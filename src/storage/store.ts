@@ -4,8 +4,9 @@
 import type { MediaRecord } from './media.js'
 import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
+import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, Member, NewMessage, ReadState, Room, RoomForUser, RoomPatch, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -94,6 +95,44 @@ export interface MessagesStore {
   afterSeq: (roomId: number, seq: number, limit: number) => Promise<HistoryPage>
 }
 
+/**
+ * A message's life after its send (API.md "Message lifecycle"). Every method that changes a
+ * message does it in one transaction that also takes the room's next seq and sets the message's
+ * seq to it; a call that changes nothing (a second identical reaction, unpinning what is not
+ * pinned) takes no seq and answers `changed: false`. Missing messages (or ones of another room)
+ * throw MessageMissingError; changes to a tombstone throw MessageDeletedError.
+ */
+export interface LifecycleStore {
+  /** The message in its current state, or null when the room has no message with that id. */
+  get: (roomId: number, messageId: number) => Promise<Message | null>
+  /** Keeps the current body as an earlier version; replaces the mentions. */
+  edit: (roomId: number, messageId: number, body: string, mentions: readonly Author[]) => Promise<Change>
+  /** Destroys body, earlier versions, reactions, mentions, pin and media rows; the caller removes `files` from disk. */
+  remove: (roomId: number, messageId: number) => Promise<Removal>
+  /** Throws TooManyReactionsError for a new emoji past MAX_DISTINCT_REACTIONS. */
+  react: (roomId: number, messageId: number, userId: number, emoji: string) => Promise<Change>
+  unreact: (roomId: number, messageId: number, userId: number, emoji: string) => Promise<Change>
+  pin: (roomId: number, messageId: number, byUserId: number) => Promise<Change>
+  unpin: (roomId: number, messageId: number) => Promise<Change>
+  /** Earlier versions, oldest first. */
+  edits: (roomId: number, messageId: number) => Promise<EditVersion[]>
+  /** Pinned messages, most recently pinned first. */
+  pins: (roomId: number) => Promise<Message[]>
+  /** Every message whose seq > since, in seq order, as it is now; lastSeq is the room's. */
+  changes: (roomId: number, since: number, limit: number) => Promise<ChangesPage>
+  /** The page centred on a message of the room (null: no such message there). */
+  around: (roomId: number, messageId: number, limit: number) => Promise<AroundPage | null>
+  setMuted: (userId: number, roomId: number, muted: boolean) => Promise<void>
+  /** Per room: mentions of the user after their read marker, and whether they muted it. Rooms with neither are absent. */
+  roomStates: (userId: number) => Promise<Map<number, RoomLifecycleState>>
+  /** Read markers of the room's users who share receipts. */
+  receipts: (roomId: number) => Promise<Receipt[]>
+  /** The user's read marker in the room (null: none yet). */
+  readMarker: (userId: number, roomId: number) => Promise<number | null>
+  sharesReadReceipts: (userId: number) => Promise<boolean>
+  setShareReadReceipts: (userId: number, share: boolean) => Promise<void>
+}
+
 export interface TokensStore {
   revoke: (jti: string, expiresAtSeconds: number) => Promise<void>
   isRevoked: (jti: string) => Promise<boolean>
@@ -124,6 +163,7 @@ export interface Store {
   users: UsersStore
   rooms: RoomsStore
   messages: MessagesStore
+  lifecycle: LifecycleStore
   tokens: TokensStore
   reads: ReadsStore
   media: MediaStore

@@ -12,6 +12,10 @@ export interface NewMessage {
   body: string
   attachment?: Attachment | null
   clientId?: string | null
+  /** The message this one answers: of the same room and not deleted, or the send fails alone. */
+  replyTo?: number | null
+  /** People mentioned (resolved by the caller, who knows who may read the room). */
+  mentions?: readonly Author[]
   /** Only for imported history (ISO 8601, UTC); a send is stamped when it is stored. */
   createdAt?: string
 }

@@ -11,7 +11,7 @@ const BOB = { id: 2, username: 'bob' }
 const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z', lastSeq: 0, kind: 'public', archived: false }
 
 const message = (id: number, roomId = ROOM.id): Message => ({
-  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString(), seq: id
+  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString(), seq: id, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null
 })
 
 /** Pages of one room the way the server answers GET /api/rooms/:id/messages (oldest first). */

@@ -117,7 +117,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     const alice = (await store.users.create('alice', 'h'))!
     const attachment = { url: '/media/a.pdf', name: 'a.pdf', mime: 'application/pdf', size: 3, kind: 'file' as const }
     const first = await store.messages.insert({ roomId: 1, author: alice, body: 'héllo 👋', attachment, clientId: 'c1' })
-    expect(first).toEqual({ created: true, message: { id: expect.any(Number), roomId: 1, author: { id: alice.id, username: 'alice' }, body: 'héllo 👋', attachment, clientId: 'c1', createdAt: expect.stringMatching(ISO), seq: 1 } })
+    expect(first).toEqual({ created: true, message: { id: expect.any(Number), roomId: 1, author: { id: alice.id, username: 'alice' }, body: 'héllo 👋', attachment, clientId: 'c1', createdAt: expect.stringMatching(ISO), seq: 1, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null } })
     expect(await store.messages.insert({ roomId: 1, author: alice, body: 'retry', clientId: 'c1' })).toEqual({ created: false, message: first.message })
     const results = await store.messages.insertBatch([
       { roomId: 1, author: alice, body: 'a' },

@@ -6,6 +6,7 @@ import type { Store } from '../store.js'
 import { createUnreadableRows } from '../unreadable.js'
 import { createPgMedia, createPgTokens, createPgUsers } from './accounts.js'
 import { connectPg, type Sql } from './connect.js'
+import { createPgLifecycle } from './lifecycle.js'
 import { createPgAudit, createPgBans, createPgMembers } from './conversations.js'
 import { createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
@@ -25,6 +26,7 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     users: createPgUsers(sql),
     rooms: createPgRooms(sql),
     messages: createPgMessages(sql, ring, unreadable),
+    lifecycle: createPgLifecycle(sql, ring, unreadable),
     tokens: createPgTokens(sql),
     reads: createPgReads(sql),
     media: createPgMedia(sql, ring, unreadable),

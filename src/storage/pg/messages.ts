@@ -3,13 +3,14 @@
 // new message takes its room's next seq, the rows go in with one INSERT, the counters move, and
 // COMMIT. Ids are drawn under the room lock too, so within a room they also grow in commit order.
 import type { FernetRing } from '../../crypto/fernet.js'
-import { RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
+import { groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf, excerptOf, type LifecycleColumns, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
+import { decryptOr, newLifecycle, RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
-import { iso, type Sql } from './connect.js'
+import { iso, type Sql, type Tx } from './connect.js'
 
-interface MessageRow {
+export interface PgMessageRow extends LifecycleColumns {
   id: number
   room_id: number
   user_id: number
@@ -29,21 +30,48 @@ class DuplicateUnderLock extends Error {
   }
 }
 
-export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MessagesStore {
-  const columns = sql`m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
-    FROM messages m JOIN users u ON u.id = m.user_id`
+/** A message row with its author, its parent (for the reply quote) and who pinned it. */
+export const pgColumns = (sql: Sql) => sql`m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq,
+  m.edited_at, m.deleted_at, m.reply_to, p.user_id AS parent_user_id, pu.username AS parent_username, p.body AS parent_body,
+  p.deleted_at AS parent_deleted, m.pinned_by, pb.username AS pinned_by_name, m.pinned_at
+  FROM messages m JOIN users u ON u.id = m.user_id
+  LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.user_id
+  LEFT JOIN users pb ON pb.id = m.pinned_by`
 
-  const toMessage = (row: MessageRow): Message => {
-    const base = { id: row.id, roomId: row.room_id, author: { id: row.user_id, username: row.username }, clientId: row.client_id, createdAt: iso(row.created_at), seq: row.seq }
-    try {
-      const body = ring.decryptText(row.body)
-      const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-      return { ...base, body, attachment }
-    } catch {
-      unreadable.saw(`message ${row.id}`)
-      return { ...base, body: '', attachment: null, unreadable: true }
-    }
+/** Rows → messages, as on SQLite (storage/messages.ts createMessageReader). */
+export function createPgMessageReader (sql: Sql, ring: FernetRing, unreadable: UnreadableRows) {
+  return async function toMessages (rows: readonly PgMessageRow[], tx: Sql | Tx = sql): Promise<Message[]> {
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const reactions = groupReactions(await tx<ReactionRow[]>`SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`)
+    const mentions = groupMentions(await tx<MentionRow[]>`SELECT mn.message_id, mn.user_id, u.username FROM mentions mn
+      JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ANY(${ids}::bigint[]) ORDER BY mn.message_id, mn.user_id`)
+    return rows.map((row) => {
+      const base = {
+        id: row.id,
+        roomId: row.room_id,
+        author: { id: row.user_id, username: row.username },
+        clientId: row.client_id,
+        createdAt: iso(row.created_at),
+        seq: row.seq,
+        ...lifecycleOf(row, iso, replyOf(row, ring, unreadable), reactions.get(row.id), mentions.get(row.id))
+      }
+      if (row.deleted_at !== null) return { ...base, body: '', attachment: null }
+      try {
+        const body = ring.decryptText(row.body)
+        const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+        return { ...base, body, attachment }
+      } catch {
+        unreadable.saw(`message ${row.id}`)
+        return { ...base, body: '', attachment: null, unreadable: true as const }
+      }
+    })
   }
+}
+
+export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MessagesStore {
+  const columns = pgColumns(sql)
+  const toMessages = createPgMessageReader(sql, ring, unreadable)
 
   async function insertBatch (inputs: readonly NewMessage[]): Promise<InsertResult[]> {
     if (inputs.length === 0) return []
@@ -59,9 +87,20 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       const existing = new Map<string, Message>()
       const clientIds = [...new Set(inputs.flatMap((i) => (i.clientId == null ? [] : [i.clientId])))]
       if (clientIds.length > 0) {
-        const rows = await tx<MessageRow[]>`SELECT ${columns}
+        const rows = await tx<PgMessageRow[]>`SELECT ${columns}
           WHERE m.room_id = ANY(${roomIds}::int[]) AND m.client_id = ANY(${clientIds}::text[])`
-        for (const row of rows) existing.set(key(row.room_id, row.user_id, row.client_id!), toMessage(row))
+        const messages = await toMessages(rows, tx)
+        for (const [i, row] of rows.entries()) existing.set(key(row.room_id, row.user_id, row.client_id!), messages[i]!)
+      }
+
+      // Reply parents, read under the room locks: a parent cannot be deleted before this commits.
+      const parentIds = [...new Set(inputs.flatMap((i) => (i.replyTo == null ? [] : [i.replyTo])))]
+      const parents = new Map<number, { room_id: number, user_id: number, username: string, body: string, deleted_at: Date | null }>()
+      if (parentIds.length > 0) {
+        const rows = await tx<Array<{ id: number, room_id: number, user_id: number, username: string, body: string, deleted_at: Date | null }>>`
+          SELECT m.id, m.room_id, m.user_id, u.username, m.body, m.deleted_at FROM messages m JOIN users u ON u.id = m.user_id
+          WHERE m.id = ANY(${parentIds}::bigint[])`
+        for (const row of rows) parents.set(row.id, row)
       }
 
       const results: InsertResult[] = []
@@ -86,11 +125,24 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
           results.push({ ok: false, error: archived.has(input.roomId) ? new RoomArchivedError() : new RoomMissingError() })
           continue
         }
+        let replyTo: Message['replyTo'] = null
+        if (input.replyTo != null) {
+          const parent = parents.get(input.replyTo)
+          if (parent === undefined || parent.room_id !== input.roomId) {
+            results.push({ ok: false, error: new MessageMissingError() })
+            continue
+          }
+          if (parent.deleted_at !== null) {
+            results.push({ ok: false, error: new MessageDeletedError() })
+            continue
+          }
+          replyTo = { id: input.replyTo, author: { id: parent.user_id, username: parent.username }, excerpt: excerptOf(decryptOr(ring, parent.body)) }
+        }
         lastSeq.set(input.roomId, last + 1)
         const attachment = input.attachment ?? null
         const message: Message = {
           id: 0, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body,
-          attachment, clientId, createdAt: createdAt.toISOString(), seq: last + 1
+          attachment, clientId, createdAt: createdAt.toISOString(), seq: last + 1, ...newLifecycle(replyTo, input.mentions ?? [])
         }
         if (k !== null) inBatch.set(k, fresh.length)
         fresh.push({ index, message, body: ring.encrypt(input.body), attachment: attachment === null ? null : ring.encrypt(JSON.stringify(attachment)) })
@@ -100,7 +152,7 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
 
       const rows = fresh.map((f) => ({
         room_id: f.message.roomId, user_id: f.message.author.id, body: f.body, attachment: f.attachment,
-        client_id: f.message.clientId, created_at: f.message.createdAt, seq: f.message.seq
+        client_id: f.message.clientId, created_at: f.message.createdAt, seq: f.message.seq, reply_to: f.message.replyTo?.id ?? null
       }))
       const inserted = await tx<Array<{ id: number, room_id: number, seq: number }>>`
         INSERT INTO messages ${tx(rows)}
@@ -108,6 +160,8 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       if (inserted.length !== fresh.length) throw new DuplicateUnderLock()
       const idOf = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]))
       for (const f of fresh) f.message.id = idOf.get(`${f.message.roomId}:${f.message.seq}`)!
+      const mentionRows = fresh.flatMap((f) => f.message.mentions.map((m) => ({ message_id: f.message.id, user_id: m.id, room_id: f.message.roomId })))
+      if (mentionRows.length > 0) await tx`INSERT INTO mentions ${tx(mentionRows)} ON CONFLICT DO NOTHING`
 
       // The counters: each room's last seq and message count, each sender's count per room.
       const perRoom = new Map<number, number>()
@@ -138,17 +192,17 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
     async history (roomId: number, query: HistoryQuery): Promise<HistoryPage> {
       const take = query.limit + 1 // one more than asked tells whether there is more
       if (query.after !== undefined) {
-        const rows = await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id > ${query.after} ORDER BY m.id ASC LIMIT ${take}`
-        return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit }
+        const rows = await sql<PgMessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id > ${query.after} ORDER BY m.id ASC LIMIT ${take}`
+        return { messages: await toMessages(rows.slice(0, query.limit)), hasMore: rows.length > query.limit }
       }
       const rows = query.before !== undefined
-        ? await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id < ${query.before} ORDER BY m.id DESC LIMIT ${take}`
-        : await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} ORDER BY m.id DESC LIMIT ${take}`
-      return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
+        ? await sql<PgMessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.id < ${query.before} ORDER BY m.id DESC LIMIT ${take}`
+        : await sql<PgMessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} ORDER BY m.id DESC LIMIT ${take}`
+      return { messages: await toMessages(rows.slice(0, query.limit).reverse()), hasMore: rows.length > query.limit }
     },
     async afterSeq (roomId: number, seq: number, limit: number): Promise<HistoryPage> {
-      const rows = await sql<MessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.seq > ${seq} ORDER BY m.seq ASC LIMIT ${limit + 1}`
-      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit }
+      const rows = await sql<PgMessageRow[]>`SELECT ${columns} WHERE m.room_id = ${roomId} AND m.seq > ${seq} ORDER BY m.seq ASC LIMIT ${limit + 1}`
+      return { messages: await toMessages(rows.slice(0, limit)), hasMore: rows.length > limit }
     }
   }
 }

@@ -131,9 +131,9 @@ export function createPgReads (sql: Sql): ReadsStore {
             own -= range.own
           }
         }
-        await tx`INSERT INTO read_markers (user_id, room_id, last_read_id, read_count, read_own)
-          VALUES (${userId}, ${roomId}, ${target}, ${count}, ${own})
-          ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id, read_count = excluded.read_count, read_own = excluded.read_own
+        await tx`INSERT INTO read_markers (user_id, room_id, last_read_id, read_count, read_own, read_at)
+          VALUES (${userId}, ${roomId}, ${target}, ${count}, ${own}, ${new Date()})
+          ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id, read_count = excluded.read_count, read_own = excluded.read_own, read_at = excluded.read_at
           WHERE read_markers.last_read_id < excluded.last_read_id`
       })
     },
