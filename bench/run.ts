@@ -6,7 +6,7 @@
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
 //   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import)
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
-//   100,000-message original, bench/import.ts; both printed, not in the table)
+//   100,000-message original into SQLite and into PostgreSQL, bench/import.ts; printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
 //   it, --no-write prevents it). Raw numbers: bench/results/latest.json.
@@ -636,7 +636,11 @@ async function main (): Promise<void> {
   }
   // A server of its own: the bombs must not share memory figures with the other scenarios.
   if (wanted('images')) await imagesBench(false)
-  if (wanted('import')) log(describeImport(await importBench(quick ? 20_000 : 100_000)))
+  if (wanted('import')) {
+    log(describeImport(await importBench(quick ? 20_000 : 100_000)))
+    // The same figure into PostgreSQL; a machine without one says so and goes on.
+    log(await importBench(quick ? 20_000 : 100_000, 'postgres').then(describeImport, (error: unknown) => `import into PostgreSQL: not run (${(error as Error).message.split('\n')[0]})`))
+  }
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()

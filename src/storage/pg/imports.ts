@@ -17,7 +17,9 @@ export function createPgImports (sql: Sql | Tx, messages: PgMessagesStore, ring:
 
   const remember = async (tx: Tx, source: string, kind: ImportKind, pairs: ReadonlyArray<[number, number]>): Promise<void> => {
     if (pairs.length === 0) return
-    await tx`INSERT INTO imported ${tx(pairs.map(([source_id, target_id]) => ({ source, kind, source_id, target_id })))}`
+    // Two arrays rather than a row of parameters per pair: one short statement, planned once.
+    await tx`INSERT INTO imported (source, kind, source_id, target_id)
+      SELECT ${source}, ${kind}, v.source_id, v.target_id FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS v (source_id, target_id)`
   }
 
   return {
