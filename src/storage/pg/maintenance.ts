@@ -104,7 +104,7 @@ export async function rotatePg (sql: Sql, ring: FernetRing, firstOnly: FernetRin
 
     // Proven before the key check says so: every row, as this transaction now sees it, opens with the first key alone.
     const notYet: string[] = []
-    const readable = (token: string): boolean => underFirstKey(firstOnly, token) === token
+    const readable = (token: string): boolean => firstOnly.isCurrent(token)
     for await (const rows of messagePages(tx, size)) {
       for (const row of rows) if (!readable(row.body) || (row.attachment !== null && !readable(row.attachment))) notYet.push(`message ${row.id}`)
     }
