@@ -17,8 +17,8 @@ import { createMediaRepo } from '../storage/media.js'
 import { createMessagesRepo } from '../storage/messages.js'
 import { MaintenanceError } from '../storage/maintenance.js'
 import { openOriginal } from '../storage/original.js'
-import { connectPg } from '../storage/pg/connect.js'
-import { createPgImports } from '../storage/pg/imports.js'
+import { connectPg, type Sql } from '../storage/pg/connect.js'
+import { createPgImports, holdImportLock } from '../storage/pg/imports.js'
 import { createPgMessages } from '../storage/pg/messages.js'
 import { migratePg } from '../storage/pg/migrate.js'
 import { createUnreadableRows } from '../storage/unreadable.js'
@@ -138,29 +138,39 @@ async function intoSqlite (path: string, temp: string | undefined, ring: FernetR
 class RolledBack extends Error {}
 
 /**
- * Migrated first (under the advisory lock, like a starting server). A dry run is one transaction,
- * each batch a savepoint in it, rolled back at the end: nothing of it is ever visible to others.
+ * Migrated first (under the advisory lock, like a starting server), then under the import lock
+ * (a second import waits for the first). A dry run is one transaction, each batch a savepoint in
+ * it, rolled back at the end: nothing of it is ever visible to others.
  */
 async function intoPostgres (url: string, ring: FernetRing, dryRun: boolean, into: Into): Promise<void> {
-  const sql = connectPg(url, { max: 2 })
+  const sql = connectPg(url, { max: 3 }) // the lock's connection, the import's, one to spare
   try {
     await migratePg(sql, ring, (line) => console.log(line))
-    const unreadable = createUnreadableRows()
-    const messages = createPgMessages(sql, ring, unreadable)
-    const where = 'PostgreSQL (DATABASE_URL)'
-    if (!dryRun) {
-      await into(createPgImports(sql, messages, ring, unreadable), where)
-      return
+    const release = await holdImportLock(sql, () => console.log('Another import into this database is running: waiting for it to finish …'))
+    try {
+      await importWith(sql, ring, dryRun, into)
+    } finally {
+      await release()
     }
-    await sql.begin(async (tx) => {
-      await into(createPgImports(tx, messages, ring, unreadable), where)
-      throw new RolledBack()
-    }).catch((error: unknown) => {
-      if (!(error instanceof RolledBack)) throw error
-    })
   } finally {
     await sql.end({ timeout: 5 })
   }
+}
+
+async function importWith (sql: Sql, ring: FernetRing, dryRun: boolean, into: Into): Promise<void> {
+  const unreadable = createUnreadableRows()
+  const messages = createPgMessages(sql, ring, unreadable)
+  const where = 'PostgreSQL (DATABASE_URL)'
+  if (!dryRun) {
+    await into(createPgImports(sql, messages, ring, unreadable), where)
+    return
+  }
+  await sql.begin(async (tx) => {
+    await into(createPgImports(tx, messages, ring, unreadable), where)
+    throw new RolledBack()
+  }).catch((error: unknown) => {
+    if (!(error instanceof RolledBack)) throw error
+  })
 }
 
 /** Quoted, with anything that would not show as itself (controls, bidi overrides, escapes) as \uXXXX. */

@@ -9,7 +9,7 @@ import { createImportsRepo, ImportConflictError, type ImportsStore } from '../..
 import { createMediaRepo } from '../../src/storage/media.js'
 import { createMessagesRepo } from '../../src/storage/messages.js'
 import { connectPg } from '../../src/storage/pg/connect.js'
-import { createPgImports } from '../../src/storage/pg/imports.js'
+import { createPgImports, holdImportLock } from '../../src/storage/pg/imports.js'
 import { createPgMessages } from '../../src/storage/pg/messages.js'
 import { migratePg } from '../../src/storage/pg/migrate.js'
 import { createUnreadableRows } from '../../src/storage/unreadable.js'
@@ -124,5 +124,30 @@ describe.each(STORES)('ImportsStore on %s', (kind) => {
     ])).rejects.toThrow('room not found')
     const after = await Promise.all(['SELECT count(*) FROM messages', 'SELECT count(*) FROM media', 'SELECT count(*) FROM imported', 'SELECT last_seq FROM rooms WHERE id = 1'].map(column))
     expect(after).toEqual(before)
+  })
+})
+
+describe('the import lock on PostgreSQL', () => {
+  it('makes a second import into the same schema wait for the first, and leaves other schemas alone', async () => {
+    const schemas = [await createTestSchema(), await createTestSchema()]
+    const pools = schemas.map((schema) => connectPg(schema.url, { max: 2 }))
+    try {
+      const first = await holdImportLock(pools[0]!, () => { throw new Error('the first import had to wait') })
+      // Another schema (another server's database) has a lock of its own.
+      const elsewhere = await holdImportLock(pools[1]!, () => { throw new Error('another schema had to wait') })
+      await elsewhere()
+      let waited = false
+      let holding = false
+      const second = holdImportLock(pools[0]!, () => { waited = true }).then((release) => { holding = true; return release })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(waited).toBe(true)
+      expect(holding).toBe(false)
+      await first()
+      await (await second)()
+      expect(holding).toBe(true)
+    } finally {
+      for (const pool of pools) await pool.end({ timeout: 1 })
+      for (const schema of schemas) await schema.drop()
+    }
   })
 })

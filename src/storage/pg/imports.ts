@@ -11,6 +11,35 @@ import { createPgMedia } from './accounts.js'
 import type { Sql, Tx } from './connect.js'
 import type { PgMessagesStore } from './messages.js'
 
+/** "SCIP": with the schema's hash, the lock one import into this schema holds from start to end. */
+const IMPORT_LOCK = 0x53434950
+
+/**
+ * Holds the import lock of DATABASE_URL's schema (on a connection of its own) until the returned
+ * release: two imports never interleave. The second waits, `onWait` tells it, and then it finds the
+ * first's rows already imported.
+ */
+export async function holdImportLock (sql: Sql, onWait: () => void): Promise<() => Promise<void>> {
+  const conn = await sql.reserve()
+  try {
+    const [row] = await conn<Array<{ got: boolean }>>`SELECT pg_try_advisory_lock(${IMPORT_LOCK}, hashtext(current_schema())) AS got`
+    if (row?.got !== true) {
+      onWait()
+      await conn`SELECT pg_advisory_lock(${IMPORT_LOCK}, hashtext(current_schema()))`
+    }
+  } catch (error) {
+    conn.release()
+    throw error
+  }
+  return async () => {
+    try {
+      await conn`SELECT pg_advisory_unlock(${IMPORT_LOCK}, hashtext(current_schema()))`
+    } finally {
+      conn.release()
+    }
+  }
+}
+
 export function createPgImports (sql: Sql | Tx, messages: PgMessagesStore, ring: FernetRing, unreadable: UnreadableRows): ImportsStore {
   const atomically = async <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
     ('savepoint' in sql ? await sql.savepoint(work) : await sql.begin(work)) as T
