@@ -49,6 +49,17 @@ export class UnreadableRowError extends MaintenanceError {
   }
 }
 
+/** The token under the ring's first key (itself when it is already), or null when no key reads it. Shared by both databases' rotations. */
+export function underFirstKey (ring: FernetRing, token: string): string | null {
+  if (ring.isCurrent(token)) return token
+  try {
+    return ring.rotate(token) // keeps the token's timestamp: when the message was written
+  } catch (error) {
+    if (error instanceof InvalidToken) return null
+    throw error
+  }
+}
+
 export interface BatchResult {
   /** Where the next batch starts; null when this table is done. */
   next: number | string | null
@@ -77,13 +88,9 @@ export function createRotation (db: Db, ring: FernetRing) {
   }
 
   const current = (token: string, where: string): string => {
-    if (ring.isCurrent(token)) return token
-    try {
-      return ring.rotate(token) // keeps the token's timestamp: when the message was written
-    } catch (error) {
-      if (error instanceof InvalidToken) throw new UnreadableRowError(where)
-      throw error
-    }
+    const rotated = underFirstKey(ring, token)
+    if (rotated === null) throw new UnreadableRowError(where)
+    return rotated
   }
 
   const messageBatch = db.transaction((afterId: number, size: number): BatchResult => {

@@ -5,7 +5,7 @@ import type { MediaStore, TokensStore, UsersStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { Author, User } from '../types.js'
 import { likePrefix } from '../users.js'
-import { iso, type Sql } from './connect.js'
+import { iso, type Queries, type Sql } from './connect.js'
 
 interface UserRow { id: number, username: string, password_hash: string, created_at: Date, is_admin: boolean }
 
@@ -56,7 +56,7 @@ export function createPgTokens (sql: Sql): TokensStore {
   }
 }
 
-export function createPgMedia (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
+export function createPgMedia (sql: Queries, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
   return {
     async add (records: readonly MediaRecord[]): Promise<void> {
       if (records.length === 0) return
