@@ -125,6 +125,41 @@ describe('npm run rotate-keys on PostgreSQL', () => {
     }
   }, 120_000)
 
+  it('re-encrypts earlier versions of edited messages and passes over tombstones', async () => {
+    const cwd = tempDir()
+    const schema = await createTestSchema()
+    const oldKey = Fernet.generateKey()
+    const newKey = Fernet.generateKey()
+    const env = (keys: string) => ({ SECRET_KEY: SECRET, ENCRYPTION_KEY: keys, MESSAGES_PER_SECOND: '0', DATABASE_URL: schema.url, MEDIA_DIR: join(cwd, 'media') })
+    let server: ServerProcess = await startServer(cwd, env(oldKey))
+    try {
+      const { token } = await call(server.url, '/api/auth/register', undefined, { username: 'editor', password: 'password123' })
+      const change = async (method: string, path: string, body?: unknown): Promise<number> => (await fetch(server.url + path, {
+        method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body)
+      })).status
+      const kept = (await call(server.url, '/api/rooms/1/messages', token, { body: 'first draft' })).message
+      const gone = (await call(server.url, '/api/rooms/1/messages', token, { body: 'soon deleted' })).message
+      expect(await change('PATCH', `/api/rooms/1/messages/${kept.id}`, { body: 'final text' })).toBe(200)
+      expect(await change('DELETE', `/api/rooms/1/messages/${gone.id}`)).toBe(204)
+      expect(await server.stop()).toBe(0)
+
+      const run = runTool('rotate-keys', cwd, env(`${newKey},${oldKey}`))
+      expect(await run.exited, run.stderr()).toBe(0)
+      const edits = await schema.sql<Array<{ body: string }>>`SELECT body FROM message_edits`
+      expect(edits).toHaveLength(1)
+      expect(new FernetRing([newKey]).decryptText(edits[0]!.body)).toBe('first draft')
+
+      server = await startServer(cwd, env(newKey))
+      expect((await call(server.url, `/api/rooms/1/messages/${kept.id}/edits`, token)).edits.map((e: { body: string }) => e.body)).toEqual(['first draft'])
+      const messages = await history(server.url, token)
+      expect(messages.map((m) => [m.body, m.deletedAt === null])).toEqual([['final text', true], ['', false]])
+    } finally {
+      await server.stop('SIGKILL')
+      await schema.drop()
+      rmSync(cwd, { recursive: true, force: true })
+    }
+  }, 120_000)
+
   it('says in one line when DATABASE_URL holds no Secure Chat database', async () => {
     const cwd = tempDir()
     const schema = await createTestSchema()

@@ -51,7 +51,7 @@ export class UnreadableRowsError extends MaintenanceError {
 }
 
 /**
- * Re-encrypts message bodies, attachments and upload names under the first key, checks that the
+ * Re-encrypts message bodies, attachments, earlier versions of edited messages and upload names under the first key, checks that the
  * first key alone reads every row, and moves the key-check row to it: one transaction, read and
  * written `batchSize` rows at a time. Throws (and changes nothing) when a row cannot be read.
  */
@@ -88,6 +88,17 @@ export async function rotatePg (sql: Sql, ring: FernetRing, firstOnly: FernetRin
       result.messages.rotated += changed.length
       options.onProgress?.({ checked, total: result.messages.total, rotated: result.messages.rotated })
     }
+    for await (const rows of editPages(tx, size)) {
+      const changed = rows.flatMap((row) => {
+        const body = rotate(row.body, `an earlier version of message ${row.message_id}`)
+        return body === row.body ? [] : [{ id: row.id, body, old: row.body }]
+      })
+      if (changed.length > 0) {
+        await tx`UPDATE message_edits SET body = v.body
+          FROM unnest(${changed.map((c) => c.id)}::bigint[], ${changed.map((c) => c.body)}::text[], ${changed.map((c) => c.old)}::text[]) AS v (id, body, old)
+          WHERE message_edits.id = v.id AND message_edits.body = v.old`
+      }
+    }
     for await (const rows of mediaPages(tx, size)) {
       const changed = rows.flatMap((row) => {
         const name = rotate(row.original_name, `the name of upload ${row.name}`)
@@ -108,6 +119,9 @@ export async function rotatePg (sql: Sql, ring: FernetRing, firstOnly: FernetRin
     for await (const rows of messagePages(tx, size)) {
       for (const row of rows) if (!readable(row.body) || (row.attachment !== null && !readable(row.attachment))) notYet.push(`message ${row.id}`)
     }
+    for await (const rows of editPages(tx, size)) {
+      for (const row of rows) if (!readable(row.body)) notYet.push(`an earlier version of message ${row.message_id}`)
+    }
     for await (const rows of mediaPages(tx, size)) {
       for (const row of rows) if (!readable(row.original_name)) notYet.push(`upload ${row.name}`)
     }
@@ -117,11 +131,22 @@ export async function rotatePg (sql: Sql, ring: FernetRing, firstOnly: FernetRin
   }) as PgRotationResult
 }
 
-/** Messages in id order, `size` at a time (keyset pages: each a short statement). */
+/** Messages in id order, `size` at a time (keyset pages: each a short statement); tombstones hold no token. */
 async function * messagePages (tx: Tx, size: number): AsyncGenerator<Array<{ id: number, body: string, attachment: string | null }>> {
   for (let after = 0; ;) {
     const rows = await tx<Array<{ id: number, body: string, attachment: string | null }>>`
-      SELECT id, body, attachment FROM messages WHERE id > ${after} ORDER BY id LIMIT ${size}`
+      SELECT id, body, attachment FROM messages WHERE id > ${after} AND deleted_at IS NULL ORDER BY id LIMIT ${size}`
+    if (rows.length > 0) yield rows
+    if (rows.length < size) return
+    after = rows.at(-1)!.id
+  }
+}
+
+/** Earlier versions of edited messages (each a token), in id order. */
+async function * editPages (tx: Tx, size: number): AsyncGenerator<Array<{ id: number, message_id: number, body: string }>> {
+  for (let after = 0; ;) {
+    const rows = await tx<Array<{ id: number, message_id: number, body: string }>>`
+      SELECT id, message_id, body FROM message_edits WHERE id > ${after} ORDER BY id LIMIT ${size}`
     if (rows.length > 0) yield rows
     if (rows.length < size) return
     after = rows.at(-1)!.id
