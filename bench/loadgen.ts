@@ -30,6 +30,8 @@ export type Scenario =
     settleMs: number
     /** Logins hammering the server meanwhile (the login storm). */
     storm?: { url: string, usernames: string[], password: string, ratePerSec: number }
+    /** The sender on another node than the subscribers (cross-node delivery over the bus). */
+    senderWsUrl?: string
   }
   | WsTarget & { kind: 'durable', senders: number, window: number, subscribers: number, durationMs: number, warmupMs: number, drainMs: number }
   | WsTarget & { kind: 'idle', sockets: number, warmupSockets: number, rooms: number[], settleMs: number }
@@ -351,7 +353,7 @@ function startStorm (storm: NonNullable<Extract<Scenario, { kind: 'latency' }>['
 
 async function latency (s: Extract<Scenario, { kind: 'latency' }>): Promise<Record<string, unknown>> {
   const subs = await openMany(s, s.subscribers, () => s.roomId)
-  const [sender] = await openMany(s, 1, () => s.roomId)
+  const [sender] = await openMany({ ...s, wsUrl: s.senderWsUrl ?? s.wsUrl }, 1, () => s.roomId)
   const tracker = new Tracker(s.subscribers)
   subscribe(subs, tracker)
   sender!.onFrame = (frame, at) => {

@@ -4,10 +4,13 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import search)
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import nodes lifecycle search)
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
-//   100,000-message original, bench/import.ts; search: bench/search.ts; printed, not in the table)
+//   100,000-message original into SQLite and into PostgreSQL, bench/import.ts; nodes: PostgreSQL vs SQLite and two nodes over Redis
+//   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; search: bench/search.ts;
+//   all printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
+//   npm run bench -- --compare         also flags each figure more than 10% worse than BENCHMARKS.md's (exit 1)
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
 //   it, --no-write prevents it). Raw numbers: bench/results/latest.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -23,8 +26,11 @@ import { cpuMs, fmt, freePort, sleep, spread, systemBusyMs, type Spread } from '
 import type { Scenario } from './loadgen.js'
 import { imagesBench } from './images.js'
 import { describeImport, importBench } from './import.js'
+import { nodesBench, nodesParams } from './nodes.js'
+import { describeLifecycle, lifecycleBench } from './lifecycle.js'
 import { describeSearch, searchBench } from './search.js'
 import { formatTop } from './profile-summary.js'
+import { compareTables, describeComparison, parseTable } from './compare.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSX = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
@@ -41,7 +47,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'search'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle', 'search'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -637,13 +643,29 @@ async function main (): Promise<void> {
   }
   // A server of its own: the bombs must not share memory figures with the other scenarios.
   if (wanted('images')) await imagesBench(false)
-  if (wanted('import')) log(describeImport(await importBench(quick ? 20_000 : 100_000)))
+  if (wanted('import')) {
+    log(describeImport(await importBench(quick ? 20_000 : 100_000)))
+    // The same figure into PostgreSQL; a machine without one says so and goes on.
+    log(await importBench(quick ? 20_000 : 100_000, 'postgres').then(describeImport, (error: unknown) => `import into PostgreSQL: not run (${(error as Error).message.split('\n')[0]})`))
+  }
+  let nodesText = ''
+  if (wanted('nodes')) {
+    const nodes = await nodesBench(nodesParams(quick, P.runs), log)
+    nodesText = nodes.text
+    log(nodesText)
+  }
+  // Reaction storms and a 10,000-change catch-up (bench/lifecycle.ts): printed, not in the table.
+  if (wanted('lifecycle')) {
+    log(describeLifecycle(await lifecycleBench(quick
+      ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
+      : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, false)))
+  }
   // Servers of its own, one seeded with a large room of words (search.ts).
   if (wanted('search')) log(describeSearch(await searchBench(quick ? 50_000 : 1_000_000, quick ? 2 : 5)))
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()
-  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped, roomsSeed), '', table(list), '', '### Targets', '', notes(list)].join('\n')
+  const section = [`## Latest run\n`, conditions(startedAt, load, minutes, seeded, skipped, roomsSeed), '', table(list), '', '### Targets', '', notes(list), nodesText].join('\n')
   log('\n' + section)
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ startedAt, quick, profile, params: P, samples: Object.fromEntries(samples), problems: problemNotes }, null, 2))
   if (profile) {
@@ -653,6 +675,13 @@ async function main (): Promise<void> {
       const files = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size) : []
       if (files[0] !== undefined) log(`\n${name}: ` + formatTop(files[0], 30))
     }
+  }
+  // Before BENCHMARKS.md is rewritten: this run against the figures it holds now.
+  if (flag('compare')) {
+    const previous = existsSync(BENCHMARKS) ? parseTable(readFileSync(BENCHMARKS, 'utf8')) : []
+    const comparison = compareTables(previous, parseTable(table(list)))
+    log('\n' + describeComparison(comparison))
+    if (comparison.some((c) => c.flagged)) process.exitCode = 1
   }
   // Only a complete, full-length run replaces the numbers in BENCHMARKS.md (unless --write says so).
   const complete = !quick && !profile && option('only') === undefined && option('runs') === undefined

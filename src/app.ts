@@ -7,11 +7,13 @@ import authPlugin from './auth/plugin.js'
 import authRoutes from './auth/routes.js'
 import redis from './bus/redis.js'
 import type { Config } from './config.js'
+import conversationRoutes from './conversations/routes.js'
 import core from './core.js'
 import docs from './docs.js'
 import { clientErrorHandler, frameworkErrors, setErrorHandlers } from './error-handler.js'
 import { errors } from './errors.js'
 import healthRoutes from './health.js'
+import lifecycle from './lifecycle/plugin.js'
 import { loggerOptions, RequestLog } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
@@ -71,11 +73,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.ttl / 1000)
   })
   await app.register(docs)
+  await app.register(lifecycle) // before realtime: its frames use the lifecycle service
   await app.register(realtime)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(roomRoutes)
+  await app.register(conversationRoutes)
   await app.register(messageRoutes)
   await app.register(search)
   await app.register(uploads)

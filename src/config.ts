@@ -122,6 +122,8 @@ const settings = {
   REGISTRATIONS_PER_HOUR: setting('registrationsPerHour', int(0, 1_000_000).default(20), NO_LIMIT),
   // Rooms one user may create per hour; 0 = no limit.
   ROOMS_PER_HOUR: setting('roomsPerHour', int(0, 1_000_000).default(10), NO_LIMIT),
+  // How long after sending a message its author may edit it; 0 = no limit (deleting is always allowed).
+  EDIT_WINDOW_MINUTES: setting('editWindowMinutes', int(0, 5_256_000).default(0), 'a whole number of minutes, 0 for no limit'),
   BCRYPT_COST: setting('bcryptCost', int(4, 15).default(12), 'a whole number from 4 to 15'),
   // How long a write waits, without blocking, for a database locked by another program before it is refused (503).
   DATABASE_LOCK_WAIT_SECONDS: setting('lockWaitMs', z.coerce.number().min(0.1).max(600).default(5), 'a number of seconds from 0.1 to 600',

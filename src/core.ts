@@ -6,6 +6,7 @@ import { FernetRing } from './crypto/fernet.js'
 import { sharedSendLimiter, type SendLimiter } from './bus/limits.js'
 import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
+import { createMentionResolver } from './lifecycle/mentions.js'
 import { createMessageService, type MessageService } from './messages/service.js'
 import { SearchKeys } from './search/tokens.js'
 import { openStore, whenUnlocked, type Storage } from './storage/index.js'
@@ -42,7 +43,9 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
-  const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, searchKeys: config.searchIndex ? searchKeys : null })
+  const messageService = createMessageService({
+    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), searchKeys: config.searchIndex ? searchKeys : null
+  })
 
   app.decorate('storage', storage)
   app.decorate('events', events)

@@ -3,6 +3,9 @@
 /** @typedef {import('./types.js').Session} Session */
 /** @typedef {import('./types.js').Room} Room */
 /** @typedef {import('./types.js').Message} Message */
+/** @typedef {import('./types.js').Author} Author */
+/** @typedef {import('./types.js').Member} Member */
+/** @typedef {import('./types.js').AuditEntry} AuditEntry */
 /** @typedef {{ path: string, message: string }} FieldError */
 
 export class ApiError extends Error {
@@ -92,8 +95,26 @@ export function createApi ({ getToken, onUnauthorized }) {
     me: () => request('GET', '/api/me'),
     /** @returns {Promise<Room[]>} */
     rooms: async () => (await request('GET', '/api/rooms')).rooms,
-    /** @param {string} name @returns {Promise<Room>} */
-    createRoom: async (name) => (await request('POST', '/api/rooms', { name })).room,
+    /** @param {string} name @param {'public' | 'private'} [visibility] @returns {Promise<Room>} */
+    createRoom: async (name, visibility = 'public') => (await request('POST', '/api/rooms', { name, visibility })).room,
+    /** @param {number} roomId @param {{ name?: string, topic?: string, archived?: boolean }} patch @returns {Promise<Room>} */
+    updateRoom: async (roomId, patch) => (await request('PATCH', `/api/rooms/${roomId}`, patch)).room,
+    /** The DM with these people (the caller is added). @param {number[]} userIds @returns {Promise<Room>} */
+    openDm: async (userIds) => (await request('POST', '/api/dms', { userIds })).room,
+    /** @param {string} q @returns {Promise<Author[]>} */
+    findPeople: async (q) => (await request('GET', `/api/users?${new URLSearchParams({ q, limit: '10' })}`)).users,
+    /** @param {number} roomId @returns {Promise<Member[]>} */
+    members: async (roomId) => (await request('GET', `/api/rooms/${roomId}/members`)).members,
+    /** @param {number} roomId @param {number} userId @returns {Promise<Member>} */
+    addMember: async (roomId, userId) => (await request('POST', `/api/rooms/${roomId}/members`, { userId })).member,
+    /** @param {number} roomId @param {number} userId @param {string} role @returns {Promise<Member>} */
+    setRole: async (roomId, userId, role) => (await request('PATCH', `/api/rooms/${roomId}/members/${userId}`, { role })).member,
+    /** Leave (yourself) or kick. @param {number} roomId @param {number} userId @returns {Promise<void>} */
+    removeMember: (roomId, userId) => request('DELETE', `/api/rooms/${roomId}/members/${userId}`),
+    /** @param {number} roomId @param {number} userId @returns {Promise<void>} */
+    ban: (roomId, userId) => request('PUT', `/api/rooms/${roomId}/bans/${userId}`, {}),
+    /** @param {number} roomId @returns {Promise<AuditEntry[]>} */
+    audit: async (roomId) => (await request('GET', `/api/rooms/${roomId}/audit?limit=50`)).entries,
     /**
      * @param {number} roomId
      * @param {{ before?: number, after?: number, limit?: number }} [page]

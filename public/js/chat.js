@@ -85,7 +85,15 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       rs.unread = room.unreadCount ?? rs.unread
       rs.lastReadId = Math.max(rs.lastReadId, room.lastReadId ?? 0)
     }
+    // Rooms lost while the socket was down (a kick, a ban) are no longer listed: they go too.
+    const listed = new Set(rooms.map((r) => r.id))
+    const lostCurrent = state.currentRoomId !== null && !listed.has(state.currentRoomId)
+    for (const id of [...state.rooms.keys()]) if (!listed.has(id)) store.removeRoom(id)
     store.emit('rooms')
+    if (lostCurrent) {
+      const next = store.roomList().find((r) => r.room.name === 'General') ?? store.roomList()[0]
+      if (next) selectRoom(next.room.id)
+    }
     return rooms
   }
 
@@ -147,6 +155,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       case 'ack': onAck(frame.clientId, frame.message); break
       case 'typing': onTyping(frame.roomId, frame.user, frame.isTyping); break
       case 'room': onRoom(frame.room); break
+      case 'room_updated': onRoomUpdated(frame.room); break
+      case 'removed': onRemoved(frame.roomId, frame.reason); break
+      case 'member': onMember(frame.roomId, frame.userId, frame.member); break
       case 'error': onError(frame.code, frame.message, frame.clientId); break
     }
   }
@@ -218,9 +229,57 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   /** @param {import('./types.js').Room} room */
   function onRoom (room) {
     if (!room || state.rooms.has(room.id)) return
-    store.upsertRoom(room)
+    // Frames carry no caller fields: a room that reaches us this way is one we were just let into.
+    const myRole = room.kind !== 'dm' && me.isAdmin ? 'owner' : room.createdBy?.id === me.id && room.kind !== 'dm' ? 'owner' : 'member'
+    store.upsertRoom({ ...room, myRole })
     join(room.id)
     store.emit('rooms')
+  }
+
+  /** Renamed, a new topic, archived or unarchived. @param {import('./types.js').Room} room */
+  function onRoomUpdated (room) {
+    const rs = room && state.rooms.get(room.id)
+    if (!rs) return
+    store.upsertRoom(room) // merged: the caller's own fields (myRole, unread) stay
+    store.emit('rooms')
+    if (room.id === state.currentRoomId) store.emit('current', room.id)
+  }
+
+  /** @type {Record<string, string>} */
+  const REMOVED = { kicked: 'You were removed from {room}.', banned: 'You were banned from {room}.', left: 'You left {room}.' }
+
+  /**
+   * We lost the room (left, kicked, banned): the server has unsubscribed every socket of ours.
+   * It goes from the list; when it was open, another one opens and a plain sentence says why.
+   * @param {number} roomId @param {string} reason
+   */
+  function onRemoved (roomId, reason) {
+    const rs = state.rooms.get(roomId)
+    if (!rs) return
+    const wasCurrent = state.currentRoomId === roomId
+    const name = rs.room.kind === 'dm' ? store.title(rs.room) : `#${rs.room.name}`
+    joined.delete(roomId)
+    store.removeRoom(roomId)
+    store.emit('rooms')
+    if (wasCurrent) {
+      const next = store.roomList().find((r) => r.room.name === 'General') ?? store.roomList()[0]
+      if (next) selectRoom(next.room.id)
+      else store.emit('current', roomId)
+    }
+    onNotice((REMOVED[reason] ?? REMOVED.kicked).replace('{room}', name))
+  }
+
+  /** @param {number} roomId @param {number} userId @param {import('./types.js').Member | null} member */
+  function onMember (roomId, userId, member) {
+    const rs = state.rooms.get(roomId)
+    if (!rs) return
+    if (userId === me.id && member) {
+      // Our own role changed (a hand-over, a promotion): what we may do here changes with it.
+      rs.room = { ...rs.room, myRole: me.isAdmin && rs.room.kind !== 'dm' ? 'owner' : member.role }
+      store.emit('rooms')
+      if (roomId === state.currentRoomId) store.emit('current', roomId)
+    }
+    store.emit('members', roomId)
   }
 
   /** @param {string} code @param {string} message @param {string} [clientId] */
@@ -259,9 +318,18 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     socket.stop()
   }
 
-  /** @param {string} name */
-  async function createRoom (name) {
-    const room = await api.createRoom(name)
+  /** @param {string} name @param {'public' | 'private'} [visibility] */
+  async function createRoom (name, visibility = 'public') {
+    const room = await api.createRoom(name, visibility)
+    store.upsertRoom(room)
+    join(room.id)
+    store.emit('rooms')
+    selectRoom(room.id)
+  }
+
+  /** Opens the DM with these people, new or not. @param {number[]} userIds */
+  async function openDm (userIds) {
+    const room = await api.openDm(userIds)
     store.upsertRoom(room)
     join(room.id)
     store.emit('rooms')
@@ -305,7 +373,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   }
 
   return {
-    start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, send, sendTyping,
+    start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, openDm, send, sendTyping,
     addOwnMessage, openMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs
   }
 }

@@ -18,7 +18,9 @@ import { createDrawer } from './views/drawer.js'
 import { createEmojiPicker } from './views/emoji-picker.js'
 import { createLightbox } from './views/lightbox.js'
 import { createMessagesView } from './views/messages-view.js'
+import { createPeopleDialog } from './views/people-dialog.js'
 import { createPresenceView } from './views/presence-view.js'
+import { createRoomSettingsView } from './views/room-settings-view.js'
 import { createRoomsView } from './views/rooms-view.js'
 import { createSearchView } from './views/search-view.js'
 import { createUploadsView } from './views/uploads-view.js'
@@ -86,6 +88,8 @@ function startChat (current) {
     }
   })
   createPresenceView({ store })
+  createPeopleDialog({ api, chat, me: user, onOpened: () => drawer.close() })
+  createRoomSettingsView({ store, api, me: user })
   createSearchView({ store, api, chat, onNotice: connection.showNotice })
   createEmojiPicker({ onPick: composer.insertAtCaret })
   createUploadsView({ store, chat, api, beforeSend: messages.scrollToBottom })

@@ -11,8 +11,10 @@
 /**
  * rooms: list or unread counts changed · current: another room is shown ·
  * messages: the timeline of a room changed (detail = roomId) · people: online or typing changed ·
- * connection: socket state changed (detail = ms until the next retry, when waiting)
- * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'focus-message'} Topic
+ * connection: socket state changed (detail = ms until the next retry, when waiting) ·
+ * members: a room's members or roles changed (detail = roomId) ·
+ * focus-message: open a message in its room (search hits)
+ * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'members' | 'focus-message'} Topic
  */
 
 /**
@@ -66,10 +68,26 @@ export function createStore () {
     return created
   }
 
-  /** Rooms sorted by name, as the server lists them. */
+  /**
+   * What a room is called: its name, or for a DM (which has none) the other participants' names.
+   * @param {Room} room
+   */
+  function title (room) {
+    if (room.kind !== 'dm') return room.name
+    const others = (room.members ?? []).filter((m) => m.id !== state.me?.id).map((m) => m.username)
+    return others.length ? others.join(', ') : 'Just you'
+  }
+
+  /** Rooms sorted by name (DMs by their people), as the server lists them. */
   function roomList () {
     return [...state.rooms.values()].sort((a, b) =>
-      a.room.name.localeCompare(b.room.name, undefined, { sensitivity: 'base' }))
+      title(a.room).localeCompare(title(b.room), undefined, { sensitivity: 'base' }))
+  }
+
+  /** @param {number} roomId */
+  function removeRoom (roomId) {
+    state.rooms.delete(roomId)
+    if (state.currentRoomId === roomId) state.currentRoomId = null
   }
 
   /** @param {number} roomId @returns {TimelineItem[]} */
@@ -93,7 +111,13 @@ export function createStore () {
           attachment: null,
           clientId: entry.clientId,
           createdAt: entry.createdAt,
-          seq: 0 // not stored yet
+          seq: 0, // not stored yet
+          editedAt: null,
+          deletedAt: null,
+          replyTo: null,
+          reactions: [],
+          mentions: [],
+          pinned: null
         },
         status: entry.failed ? 'failed' : 'pending',
         failure: entry.failed
@@ -115,7 +139,7 @@ export function createStore () {
 
   const totalUnread = () => [...state.rooms.values()].reduce((sum, rs) => sum + rs.unread, 0)
 
-  return { state, on, emit, upsertRoom, roomList, timeline, newestId, totalUnread }
+  return { state, on, emit, upsertRoom, removeRoom, roomList, title, timeline, newestId, totalUnread }
 }
 
 /** @typedef {ReturnType<typeof createStore>} Store */

@@ -5,10 +5,12 @@
 /** @typedef {import('../../src/schemas.js').Author} Author */
 /** @typedef {import('../../src/schemas.js').User} User */
 /**
- * A room from GET /api/rooms carries the caller's read state; one from a `room` frame does not.
+ * A room from GET /api/rooms carries the caller's read state and role; one from a `room` frame does not.
  * @typedef {import('../../src/schemas.js').Room &
- *   Partial<Pick<import('../../src/rooms/schemas.js').RoomWithReadState, 'unreadCount' | 'lastReadId'>>} Room
+ *   Partial<Pick<import('../../src/rooms/schemas.js').RoomWithReadState, 'unreadCount' | 'lastReadId' | 'myRole'>>} Room
  */
+/** @typedef {import('../../src/schemas.js').Member} Member */
+/** @typedef {import('../../src/storage/types.js').AuditEntry} AuditEntry */
 /** @typedef {import('../../src/schemas.js').Attachment} Attachment */
 /** @typedef {import('../../src/schemas.js').Message} Message */
 /** @typedef {{ token: string, expiresAt: string, user: User }} Session */

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, UserSchema } from '../schemas.js'
 import { whenUnlocked } from '../storage/index.js'
+import { clearMediaCookie, setMediaCookie } from './media-cookie.js'
 import { Credentials, LoginBody, TokenResponse } from './schemas.js'
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -38,7 +39,9 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     const user = await whenUnlocked(() => storage.users.create(username, hash), config.lockWaitMs)
     if (user === null) throw errors.usernameTaken() // taken while we were hashing
     request.log.info({ event: 'user_registered', userId: user.id }, 'user registered')
-    return reply.code(201).send(app.issueToken(user))
+    const issued = app.issueToken(user)
+    setMediaCookie(request, reply, issued.token, issued.expiresAt)
+    return reply.code(201).send(issued)
   })
 
   app.post('/api/auth/login', {
@@ -49,7 +52,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       body: LoginBody,
       response: { 200: TokenResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { username, password } = request.body
     // Throttled before the password is looked at: during a wait the right password gets a 429 too.
     // request.ip is the socket's address: no trustProxy, so X-Forwarded-For cannot change it.
@@ -73,7 +76,9 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     }
     attempt.succeeded()
     request.log.info({ event: 'login_succeeded', userId: found.user.id }, 'logged in')
-    return app.issueToken(found.user)
+    const issued = app.issueToken(found.user)
+    setMediaCookie(request, reply, issued.token, issued.expiresAt)
+    return issued
   })
 
   app.post('/api/auth/logout', {
@@ -82,6 +87,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     await whenUnlocked(() => storage.tokens.revoke(request.user.jti, request.user.exp), config.lockWaitMs)
     app.events.emit('revoked', request.user.jti)
+    clearMediaCookie(request, reply)
     return reply.code(204).send(null)
   })
 
@@ -89,8 +95,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     onRequest: app.authenticate,
     schema: { tags: ['auth'], summary: 'Who this token belongs to', response: { 200: z.object({ user: UserSchema }), ...authErrors } }
   }, async (request) => {
-    const { id, username, createdAt } = request.user // authenticate looked the user up already
-    return { user: { id, username, createdAt } }
+    const { id, username, createdAt, isAdmin } = request.user // authenticate looked the user up already
+    return { user: { id, username, createdAt, isAdmin } }
   })
 }
 

@@ -5,13 +5,18 @@
 import { EventEmitter } from 'node:events'
 import { Redis } from 'ioredis'
 import { z } from 'zod'
-import { AuthorSchema, MessageSchema, RoomSchema } from '../schemas.js'
-import type { Author, Message, Room } from '../storage/index.js'
+import type { Audience, ConversationFrame, RemovalReason } from '../events.js'
+import { AuthorSchema, MemberSchema, MessageSchema, RoomSchema } from '../schemas.js'
+import type { Author, Message } from '../storage/index.js'
 import type { RedisLink } from './redis.js'
 
 export type BusEvent =
   | { type: 'message', message: Message }
-  | { type: 'room', room: Room }
+  | { type: 'message_updated', message: Message }
+  | { type: 'mention', message: Message, userIds: number[] }
+  | { type: 'receipt', roomId: number, user: Author, lastReadId: number }
+  | { type: 'conversation', frame: ConversationFrame, audience: Audience }
+  | { type: 'removed', roomId: number, userId: number, reason: RemovalReason }
   | { type: 'revoked', jti: string }
   | { type: 'presence', roomId: number, user: Author, status: 'online' | 'offline' }
   | { type: 'typing', roomId: number, user: Author, isTyping: boolean }
@@ -26,7 +31,24 @@ const RoomId = z.number().int().positive()
 // Anyone who can reach the Redis can publish: what comes in is checked like any other input.
 const BusEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), message: MessageSchema }),
-  z.object({ type: z.literal('room'), room: RoomSchema }),
+  z.object({ type: z.literal('message_updated'), message: MessageSchema }),
+  z.object({ type: z.literal('mention'), message: MessageSchema, userIds: z.array(z.number().int().positive()).max(100) }),
+  z.object({ type: z.literal('receipt'), roomId: RoomId, user: AuthorSchema, lastReadId: z.number().int().positive() }),
+  z.object({
+    type: z.literal('conversation'),
+    frame: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('room'), room: RoomSchema }),
+      z.object({ type: z.literal('room_updated'), room: RoomSchema }),
+      z.object({ type: z.literal('member'), roomId: RoomId, member: MemberSchema.nullable(), userId: RoomId, change: z.enum(['added', 'removed', 'banned', 'role']) })
+    ]),
+    audience: z.object({
+      everyone: z.boolean().optional(),
+      userIds: z.array(RoomId).max(100_000).optional(),
+      admins: z.boolean().optional(),
+      roomId: RoomId.optional()
+    })
+  }),
+  z.object({ type: z.literal('removed'), roomId: RoomId, userId: RoomId, reason: z.enum(['left', 'kicked', 'banned']) }),
   z.object({ type: z.literal('revoked'), jti: z.string().min(1).max(200) }),
   z.object({ type: z.literal('presence'), roomId: RoomId, user: AuthorSchema, status: z.enum(['online', 'offline']) }),
   z.object({ type: z.literal('typing'), roomId: RoomId, user: AuthorSchema, isTyping: z.boolean() }),

@@ -3,7 +3,8 @@
 // from the bus to the sockets here. Messages from both pass one SeqTracker per room, so each socket
 // gets each message once, in room order, and what the bus lost is read from the database.
 import type { FastifyInstance } from 'fastify'
-import type { Author, Message, Room, Storage } from '../storage/index.js'
+import type { Audience, ConversationFrame, RemovalReason } from '../events.js'
+import type { Author, Message, Storage } from '../storage/index.js'
 import { CloseCode, type Hub } from '../realtime/hub.js'
 import { Bus, type BusEvent } from './bus.js'
 import { PeerPresence } from './presence.js'
@@ -27,9 +28,11 @@ async function recordAfter (storage: Storage, roomId: number, after: number): Pr
   return out
 }
 
-/** The room's newest seq: where a node starts tracking it. */
-async function recordHead (storage: Storage, roomId: number): Promise<number> {
-  return (await storage.rooms.get(roomId))?.lastSeq ?? 0
+/** The room's newest seq (where a node starts tracking it) and its newest message id. */
+async function recordHead (storage: Storage, roomId: number): Promise<{ seq: number, newestId: number }> {
+  const seq = (await storage.rooms.get(roomId))?.lastSeq ?? 0
+  const newest = await storage.messages.history(roomId, { limit: 1 })
+  return { seq, newestId: newest.messages.at(-1)?.id ?? 0 }
 }
 
 export interface Cluster {
@@ -42,11 +45,26 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   const bus = new Bus(link, { warn: (m) => log.warn(m), error: (m) => log.error(m) })
   const presence = new PeerPresence(link, bus, hub, { log: (m) => log.warn(m) })
   const sockets = new NodeSockets(link)
+  // Sends and changes share one seq order per room. Ids grow in commit order within a room, so a
+  // message above the newest id delivered here is new to these sockets (`message`); anything
+  // else is a change to one they have (`message_updated`), wherever it came from (bus or record).
+  const newestId = new Map<number, number>()
   const tracker = new SeqTracker<Message>({
     seqOf: (message) => message.seq,
-    deliver: (_roomId, message) => hub.message({ type: 'message', message }),
+    deliver: (roomId, message) => {
+      if (message.id > (newestId.get(roomId) ?? 0)) {
+        newestId.set(roomId, message.id)
+        hub.message({ type: 'message', message })
+      } else {
+        hub.roomFrame(roomId, { type: 'message_updated', message })
+      }
+    },
     fill: (roomId, after) => recordAfter(storage, roomId, after),
-    head: (roomId) => recordHead(storage, roomId),
+    head: async (roomId) => {
+      const head = await recordHead(storage, roomId)
+      newestId.set(roomId, Math.max(newestId.get(roomId) ?? 0, head.newestId))
+      return head.seq
+    },
     gapMs: GAP_MS,
     onError: (error, roomId) => log.warn({ err: error, roomId }, 'could not catch up a room from the database; will try again')
   })
@@ -58,7 +76,10 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
     local: (roomId, user, status) => presence.local(roomId, user, status),
     typing: (roomId: number, user: Author, isTyping: boolean) => bus.publish({ type: 'typing', roomId, user, isTyping }),
     roomOpened: (roomId) => tracker.watch(roomId),
-    roomClosed: (roomId) => tracker.unwatch(roomId),
+    roomClosed: (roomId) => {
+      tracker.unwatch(roomId)
+      newestId.delete(roomId)
+    },
     sockets: (userId, count) => sockets.changed(userId, count),
     socketsEverywhere: async (userId) => sockets.count(userId)
   }
@@ -68,9 +89,25 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
     toTracker(message)
     bus.publish({ type: 'message', message })
   }
-  const onRoom = (room: Room): void => {
-    hub.broadcastAll({ type: 'room', room })
-    bus.publish({ type: 'room', room })
+  const onUpdated = (message: Message): void => {
+    toTracker(message)
+    bus.publish({ type: 'message_updated', message })
+  }
+  const onMention = (message: Message, userIds: readonly number[]): void => {
+    hub.toUsers(userIds, { type: 'mention', message })
+    bus.publish({ type: 'mention', message, userIds: [...userIds] })
+  }
+  const onReceipt = (r: { roomId: number, user: Author, lastReadId: number }): void => {
+    hub.roomFrame(r.roomId, { type: 'receipt', ...r })
+    bus.publish({ type: 'receipt', ...r })
+  }
+  const onConversation = (frame: ConversationFrame, audience: Audience): void => {
+    hub.deliver(frame, audience)
+    bus.publish({ type: 'conversation', frame, audience })
+  }
+  const onRemoved = (roomId: number, userId: number, reason: RemovalReason): void => {
+    hub.removeUser(roomId, userId, reason)
+    bus.publish({ type: 'removed', roomId, userId, reason })
   }
   const onRevoked = (jti: string): void => {
     hub.closeToken(jti, CloseCode.unauthorized, 'logged out')
@@ -80,7 +117,11 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   const onBus = (event: BusEvent, node: string): void => {
     switch (event.type) {
       case 'message': return toTracker(event.message)
-      case 'room': return hub.broadcastAll({ type: 'room', room: event.room })
+      case 'message_updated': return toTracker(event.message)
+      case 'mention': return hub.toUsers(event.userIds, { type: 'mention', message: event.message })
+      case 'receipt': return hub.roomFrame(event.roomId, { type: 'receipt', roomId: event.roomId, user: event.user, lastReadId: event.lastReadId })
+      case 'conversation': return hub.deliver(event.frame, event.audience)
+      case 'removed': return hub.removeUser(event.roomId, event.userId, event.reason)
       case 'revoked': return hub.closeToken(event.jti, CloseCode.unauthorized, 'logged out')
       case 'typing': return hub.peerTyping(event.roomId, event.user, event.isTyping)
       case 'resync': return resync()
@@ -101,8 +142,12 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
   await presence.start()
   await sockets.start()
   events.on('message', onMessage)
-  events.on('room', onRoom)
+  events.on('conversation', onConversation)
+  events.on('removed', onRemoved)
   events.on('revoked', onRevoked)
+  events.on('message_updated', onUpdated)
+  events.on('mention', onMention)
+  events.on('receipt', onReceipt)
 
   let stopped = false
   return {
@@ -110,8 +155,12 @@ export async function startCluster (app: FastifyInstance, hub: Hub, link: RedisL
       if (stopped) return
       stopped = true
       events.off('message', onMessage)
-      events.off('room', onRoom)
+      events.off('conversation', onConversation)
+      events.off('removed', onRemoved)
       events.off('revoked', onRevoked)
+      events.off('message_updated', onUpdated)
+      events.off('mention', onMention)
+      events.off('receipt', onReceipt)
       tracker.clear()
       hub.peers = null
       void Promise.all([presence.close(), sockets.close()]).finally(async () => bus.close())

@@ -1,7 +1,8 @@
 // `npm run import -- <folder of the original app>` (server stopped): its users, rooms, history and
 // files into this server's database. Options: --db <chat.db>, --key-file <file>, --media <folder>
 // (each instead of the one in the folder), --dry-run (everything is done in a throwaway copy of
-// this server's database and media folder, and reported; nothing of yours is written).
+// this server's database and media folder, and reported; nothing of yours is written). Into the
+// database DATABASE_URL names, SQLite or PostgreSQL, as the server would open it.
 import Database from 'better-sqlite3'
 import dotenv from 'dotenv'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -11,11 +12,15 @@ import { Fernet, FernetRing } from '../crypto/fernet.js'
 import { checkOriginalKey, runImport, type ImportReport } from '../import/importer.js'
 import { progressOn } from '../import/progress.js'
 import { openDatabase } from '../storage/database.js'
-import { createImportsRepo } from '../storage/imports.js'
+import { createImportsRepo, type ImportsStore } from '../storage/imports.js'
 import { createMediaRepo } from '../storage/media.js'
 import { createMessagesRepo } from '../storage/messages.js'
 import { MaintenanceError } from '../storage/maintenance.js'
 import { openOriginal } from '../storage/original.js'
+import { connectPg, type Sql } from '../storage/pg/connect.js'
+import { createPgImports, holdImportLock } from '../storage/pg/imports.js'
+import { createPgMessages } from '../storage/pg/messages.js'
+import { migratePg } from '../storage/pg/migrate.js'
 import { createUnreadableRows } from '../storage/unreadable.js'
 import { fail, loadSettings } from './common.js'
 
@@ -86,44 +91,86 @@ async function main (): Promise<void> {
     // Before this server's database is even opened: a wrong key changes nothing.
     const total = checkOriginalKey(original, keys)
     const config = loadSettings()
-    if (config.database.kind === 'postgres') {
-      throw new MaintenanceError('npm run import writes into a SQLite database only for now: import into SQLite first; moving a SQLite database to PostgreSQL is not built yet.')
-    }
     const ring = new FernetRing(config.encryptionKeys)
-
-    let databasePath = config.databasePath
-    let mediaDir = config.mediaDir
-    if (temp !== undefined) {
-      databasePath = join(temp, 'chat.db')
-      mediaDir = join(temp, 'media')
-      if (existsSync(config.databasePath)) {
-        const ours = new Database(config.databasePath, { readonly: true, fileMustExist: true })
-        try {
-          await ours.backup(databasePath)
-        } finally {
-          ours.close()
-        }
-      }
-    }
+    const mediaDir = temp === undefined ? config.mediaDir : join(temp, 'media')
     mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
-    const db = openDatabase(databasePath, ring, { log: (line) => console.log(line) })
-    // The synchronous repos underneath the SQLite store: the import writes batches in transactions of its own.
-    const unreadable = createUnreadableRows()
-    try {
-      console.log(`${args.dryRun ? 'Dry run: importing into a throwaway copy' : 'Importing'}: ${total} messages from ${args.db}${args.dryRun ? '' : ` into ${config.databasePath}`} …`)
+    const into = async (imports: ImportsStore, where: string): Promise<void> => {
+      console.log(`${args.dryRun ? 'Dry run: importing into a throwaway copy' : 'Importing'}: ${total} messages from ${args.db}${args.dryRun ? '' : ` into ${where}`} …`)
       const progress = progressOn(process.stderr, 'messages')
-      const report = await runImport({
-        original, originalKeys: keys, mediaFrom: args.media, imports: createImportsRepo(db, createMessagesRepo(db, ring, unreadable), createMediaRepo(db, ring, unreadable)), mediaDir, onProgress: progress.update
-      })
+      const report = await runImport({ original, originalKeys: keys, mediaFrom: args.media, imports, mediaDir, onProgress: progress.update })
       progress.finish()
       console.log(describe(report, args.dryRun))
-    } finally {
-      db.close()
     }
+    if (config.database.kind === 'postgres') await intoPostgres(config.database.url, ring, args.dryRun, into)
+    else await intoSqlite(config.databasePath, temp, ring, into)
   } finally {
     original.close()
     if (temp !== undefined) rmSync(temp, { recursive: true, force: true })
   }
+}
+
+type Into = (imports: ImportsStore, where: string) => Promise<void>
+
+/** A dry run works on a copy of the file in `temp`. */
+async function intoSqlite (path: string, temp: string | undefined, ring: FernetRing, into: Into): Promise<void> {
+  let databasePath = path
+  if (temp !== undefined) {
+    databasePath = join(temp, 'chat.db')
+    if (existsSync(path)) {
+      const ours = new Database(path, { readonly: true, fileMustExist: true })
+      try {
+        await ours.backup(databasePath)
+      } finally {
+        ours.close()
+      }
+    }
+  }
+  const db = openDatabase(databasePath, ring, { log: (line) => console.log(line) })
+  // The synchronous repos underneath the SQLite store: the import writes batches in transactions of its own.
+  const unreadable = createUnreadableRows()
+  try {
+    await into(createImportsRepo(db, createMessagesRepo(db, ring, unreadable), createMediaRepo(db, ring, unreadable)), path)
+  } finally {
+    db.close()
+  }
+}
+
+class RolledBack extends Error {}
+
+/**
+ * Migrated first (under the advisory lock, like a starting server), then under the import lock
+ * (a second import waits for the first). A dry run is one transaction, each batch a savepoint in
+ * it, rolled back at the end: nothing of it is ever visible to others.
+ */
+async function intoPostgres (url: string, ring: FernetRing, dryRun: boolean, into: Into): Promise<void> {
+  const sql = connectPg(url, { max: 3 }) // the lock's connection, the import's, one to spare
+  try {
+    await migratePg(sql, ring, (line) => console.log(line))
+    const release = await holdImportLock(sql, () => console.log('Another import into this database is running: waiting for it to finish …'))
+    try {
+      await importWith(sql, ring, dryRun, into)
+    } finally {
+      await release()
+    }
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+async function importWith (sql: Sql, ring: FernetRing, dryRun: boolean, into: Into): Promise<void> {
+  const unreadable = createUnreadableRows()
+  const messages = createPgMessages(sql, ring, unreadable)
+  const where = 'PostgreSQL (DATABASE_URL)'
+  if (!dryRun) {
+    await into(createPgImports(sql, messages, ring, unreadable), where)
+    return
+  }
+  await sql.begin(async (tx) => {
+    await into(createPgImports(tx, messages, ring, unreadable), where)
+    throw new RolledBack()
+  }).catch((error: unknown) => {
+    if (!(error instanceof RolledBack)) throw error
+  })
 }
 
 /** Quoted, with anything that would not show as itself (controls, bidi overrides, escapes) as \uXXXX. */

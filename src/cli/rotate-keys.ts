@@ -9,13 +9,15 @@
 // emptied and rebuilt here (a server already restarted on "new,old" has begun that itself).
 //
 // Options: --batch-size N rows per transaction (default 500); --pause-ms N between batches
-// (default 0), to leave a busy server more room.
+// (default 0), to leave a busy server more room. On PostgreSQL the whole rotation is one
+// transaction (--batch-size is then rows per statement): it commits whole or not at all.
 import { setTimeout as delay } from 'node:timers/promises'
 import { FernetRing } from '../crypto/fernet.js'
 import { indexMessages, resetIfKeyChanged } from '../search/backfill.js'
 import { SearchKeys } from '../search/tokens.js'
 import { createRotation, MaintenanceError, openExisting } from '../storage/maintenance.js'
 import { createSqliteStore } from '../storage/sqlite-store.js'
+import { openPgExisting, rotatePg } from '../storage/pg/maintenance.js'
 import { fail, intFlag, loadSettings } from './common.js'
 
 async function main (): Promise<void> {
@@ -23,8 +25,11 @@ async function main (): Promise<void> {
   const batchSize = Math.max(1, intFlag(args, 'batch-size', 500))
   const pauseMs = intFlag(args, 'pause-ms', 0)
   const config = loadSettings()
-  if (config.database.kind === 'postgres') throw new MaintenanceError('npm run rotate-keys works on SQLite files only for now; on PostgreSQL it is not built yet.')
   const ring = new FernetRing(config.encryptionKeys)
+  if (config.database.kind === 'postgres') {
+    await rotateOnPostgres(config.database.url, ring, new FernetRing(config.encryptionKeys.slice(0, 1)), batchSize, pauseMs)
+    return
+  }
   const db = openExisting(config.databasePath, ring)
   try {
     const rotation = createRotation(db, ring)
@@ -64,6 +69,24 @@ async function main (): Promise<void> {
       (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
   } finally {
     db.close()
+  }
+}
+
+/** One transaction (pg/maintenance.ts): all of it or none, so there is nothing to carry on from. */
+async function rotateOnPostgres (url: string, ring: FernetRing, firstOnly: FernetRing, batchSize: number, pauseMs: number): Promise<void> {
+  const sql = await openPgExisting(url, ring)
+  try {
+    if (pauseMs > 0) console.log('--pause-ms is not used on PostgreSQL: the rotation is one transaction, and pausing would only hold it open longer.')
+    console.log(`Re-encrypting with the first of ${ring.size} key(s), in one transaction …`)
+    const result = await rotatePg(sql, ring, firstOnly, {
+      batchSize,
+      onProgress: ({ checked, total, rotated }) => console.log(`messages: ${checked}/${total} checked, ${rotated} re-encrypted`)
+    })
+    if (result.media.total > 0) console.log(`uploads: ${result.media.rotated} names re-encrypted`)
+    console.log(`Done: ${result.messages.rotated} messages and ${result.media.rotated} upload names re-encrypted; every row reads with the first key alone.` +
+      (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
+  } finally {
+    await sql.end({ timeout: 5 })
   }
 }
 

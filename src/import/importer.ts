@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type { FernetRing } from '../crypto/fernet.js'
-import type { createImportsRepo, ImportedMessage, ImportedRoom, ImportedUser } from '../storage/imports.js'
+import type { ImportedMessage, ImportedRoom, ImportedUser, ImportsStore } from '../storage/imports.js'
 import { MaintenanceError } from '../storage/maintenance.js'
 import type { OriginalDatabase, OriginalMessage } from '../storage/original.js'
 import { roomNameKey } from '../text/names.js'
@@ -14,8 +14,6 @@ import { IMAGE_LIMITS } from '../uploads/images.js'
 import { importFile, removeStored } from './files.js'
 import { chooseRoomName, chooseUsername, importTopic, isAllowedRoomName, roomNameBase } from './names.js'
 import { importTime } from './times.js'
-
-type Imports = ReturnType<typeof createImportsRepo>
 
 export interface ImportReport {
   users: { imported: number, already: number, renamed: Array<{ from: string, to: string }>, newPasswordNeeded: string[] }
@@ -30,7 +28,7 @@ export interface ImportOptions {
   originalKeys: FernetRing
   /** The original's media folder. */
   mediaFrom: string
-  imports: Imports
+  imports: ImportsStore
   /** This server's MEDIA_DIR. */
   mediaDir: string
   batchSize?: number

@@ -1,9 +1,10 @@
 // GET /api/rooms/:roomId/messages (history pages) and POST (send by REST).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { roomAccess, writableRoom } from '../conversations/access.js'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
-import { AroundResponse, HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
+import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
 const messageRoutes: FastifyPluginAsyncZod = async (app) => {
   const { storage, messageService } = app
@@ -15,17 +16,20 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'A page of history, oldest first (limit, before= for older, after= to catch up, around= centred on a message)',
       params: RoomParams,
       querystring: HistoryQuery,
-      response: { 200: z.union([HistoryResponse, AroundResponse]), 400: ErrorResponse, 404: ErrorResponse, ...authErrors }
+      response: { 200: HistoryResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors }
     },
     // The hottest read: pages are built field by field by the storage layer, so re-checking 50
     // messages against the schema on the way out (zod) would only double the cost of a page.
     serializerCompiler: () => (data) => JSON.stringify(data)
   }, async (request) => {
-    const { roomId } = request.params
-    if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
     const { around, ...query } = request.query
-    if (around !== undefined) return await storage.messages.around(roomId, around, query.limit)
-    return await storage.messages.history(roomId, query)
+    const { room } = await roomAccess(storage, request.user, request.params.roomId)
+    if (around !== undefined) {
+      const page = await storage.lifecycle.around(room.id, around, query.limit)
+      if (page === null) throw errors.messageNotFound()
+      return page
+    }
+    return await storage.messages.history(room.id, query)
   })
 
   app.post('/api/rooms/:roomId/messages', {
@@ -34,14 +38,16 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Send a message (201), or get the first one back for a repeated clientId (200)',
       params: RoomParams,
       body: SendBody,
-      response: { 200: z.object({ message: MessageSchema }), 201: z.object({ message: MessageSchema }), 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, ...authErrors }
+      response: { 200: z.object({ message: MessageSchema }), 201: z.object({ message: MessageSchema }), 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, ...authErrors }
     }
   }, async (request, reply) => {
+    await writableRoom(storage, request.user, request.params.roomId)
     const { message, created } = await messageService.send({
       roomId: request.params.roomId,
       author: { id: request.user.id, username: request.user.username },
       body: request.body.body,
-      clientId: request.body.clientId ?? null
+      clientId: request.body.clientId ?? null,
+      replyTo: request.body.replyTo ?? null
     })
     return reply.code(created ? 201 : 200).send({ message })
   })

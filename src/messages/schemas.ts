@@ -19,7 +19,8 @@ export const ClientId = Text.min(1).max(64)
 export const SendBody = z.strictObject({
   body: MessageBody.refine((body) => body.length > 0, 'must not be empty')
     .meta({ minLength: 1, maxLength: MAX_BODY, description: 'Counted in characters after trailing white space is trimmed' }),
-  clientId: ClientId.optional()
+  clientId: ClientId.optional(),
+  replyTo: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('A message of the same room that is not deleted')
 })
 
 export const HistoryQuery = z.object({
@@ -31,16 +32,15 @@ export const HistoryQuery = z.object({
   // after=0 is "from the very first message": a client that has seen nothing can page forward.
   // One pattern, not a union: the document generator dropped the union's IdText half.
   after: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'expected 0 or a positive whole number').transform(Number).optional(),
-  around: IdText.optional().describe('The page centred on this message (jumping to a search hit); not with before or after')
-}).refine((q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1, { message: 'give one of before, after and around' })
+  // The page centred on this message (jumping to a reply's parent or a search hit).
+  around: IdText.optional()
+}).refine((q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1, { message: 'give at most one of before, after and around' })
 
 export const HistoryResponse = z.object({
   messages: z.array(MessageSchema),
   hasMore: z.boolean().describe('Whether more messages exist beyond this page, in the direction asked')
-})
-
-export const AroundResponse = z.object({
-  messages: z.array(MessageSchema),
+}).or(z.object({
+  messages: z.array(MessageSchema).describe('With around=: the page centred on that message'),
   hasMoreBefore: z.boolean(),
   hasMoreAfter: z.boolean()
-})
+}))

@@ -2,12 +2,25 @@
 // (grouped) → emit after commit. Nothing here knows HTTP or sockets.
 import type { ChatEvents } from '../events.js'
 import { errors, storageAppError } from '../errors.js'
-import { isStorageFull, isStorageLocked, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
+import type { MentionResolver } from '../lifecycle/mentions.js'
+import { MessageDeletedError, MessageMissingError } from '../storage/lifecycle-shape.js'
+import { isStorageFull, isStorageLocked, RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
 import type { SearchKeys } from '../search/tokens.js'
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs, searchKeys }: { storage: Storage, events: ChatEvents, limiter: SendLimiter, lockWaitMs: number, searchKeys: SearchKeys | null }) {
+export interface MessageServiceOptions {
+  storage: Storage
+  events: ChatEvents
+  limiter: SendLimiter
+  lockWaitMs: number
+  /** Who the body mentions (of those who may read the room); none when not given. */
+  resolveMentions?: MentionResolver
+  /** Keys for the search index's tokens; null: no index (SEARCH_INDEX=off). */
+  searchKeys?: SearchKeys | null
+}
+
+export function createMessageService ({ storage, events, limiter, lockWaitMs, resolveMentions, searchKeys = null }: MessageServiceOptions) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
   const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
@@ -28,13 +41,21 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, se
       if (waitMs > 0) throw errors.rateLimited(waitMs / 1000, 'You are sending messages too fast; wait a moment.')
       let stored: StoredMessage
       try {
+        const mentions = input.mentions ?? (resolveMentions === undefined ? [] : await resolveMentions(input.roomId, input.author, input.body))
         // The search index's tokens are made here, above SQL, and committed with the message.
-        stored = await commit.submit(searchKeys === null ? input : { ...input, searchTokens: searchKeys.forText(input.roomId, input.body) })
+        const searchTokens = searchKeys === null ? undefined : searchKeys.forText(input.roomId, input.body)
+        stored = await commit.submit(mentions.length === 0 && searchTokens === undefined ? input : { ...input, mentions, searchTokens })
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
+        // replyTo names no message of this room, or a deleted one (API.md: 404 message_not_found).
+        if (error instanceof MessageMissingError || error instanceof MessageDeletedError) throw errors.messageNotFound()
+        if (error instanceof RoomArchivedError) throw errors.roomArchived()
         throw storageAppError(error, lockWaitMs / 1000) ?? error
       }
-      if (stored.created) events.emit('message', stored.message)
+      if (stored.created) {
+        events.emit('message', stored.message)
+        if (stored.message.mentions.length > 0) events.emit('mention', stored.message, stored.message.mentions.map((m) => m.id))
+      }
       return stored
     },
     /** Commits whatever is queued, before the database closes. */

@@ -54,7 +54,7 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
 
   /** The /ws route's handler, once the socket is open. */
   function accept (socket: WebSocket, request: FastifyRequest): void {
-    const { id, username, createdAt, jti, exp } = request.user
+    const { id, username, createdAt, isAdmin, jti, exp } = request.user
     // Everything up to intake.hold is synchronous, so no frame can arrive before the listeners are
     // attached, and none is handled before the token's re-check below has answered.
     if (exp * 1000 <= Date.now()) {
@@ -66,10 +66,11 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
       return
     }
     const client = new Client(socket, { id, username }, jti, exp)
+    client.isAdmin = isAdmin
     // In the hub first: a logout from now on closes this socket like any other of the token.
     hub.add(client)
     intake.listen(socket)
-    hub.send(client, { type: 'ready', user: { id, username, createdAt }, limits })
+    hub.send(client, { type: 'ready', user: { id, username, createdAt, isAdmin }, limits })
     // A logout that committed during the handshake (checkUpgrade checked before it).
     intake.hold(client, storage.tokens.isRevoked(jti).then((revoked) => {
       if (revoked) hub.drop(client, CloseCode.unauthorized, 'session ended')

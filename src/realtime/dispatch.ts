@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError, catalogue, storageAppError, type ErrorCode } from '../errors.js'
 import { isStorageLocked, whenUnlocked } from '../storage/index.js'
+import { isAccessRefusal, roomAccess } from '../conversations/access.js'
 import type { Client, Hub } from './hub.js'
 import type { ClientFrame } from './protocol.js'
 
@@ -12,27 +13,16 @@ export function sendError (hub: Hub, client: Client, code: ErrorCode, message: s
 
 export function createDispatch (app: FastifyInstance, hub: Hub) {
   const { storage, messageService, config } = app
-  // Rooms are never deleted: once seen, a room is known to exist without asking the database again.
-  const known = new Set<number>()
-  const knownRoom = (roomId: number): boolean => known.has(roomId) || hub.hasRoom(roomId)
-  async function roomExists (roomId: number): Promise<boolean> {
-    if (knownRoom(roomId)) return true
-    if (!await storage.rooms.exists(roomId)) return false
-    known.add(roomId)
-    return true
-  }
   /**
-   * Runs `then` now when the room is known, else once the database has answered; returns what
-   * there is to wait for (the client's next frames wait behind it).
+   * Runs `then` once the caller may read the room (access.ts); otherwise answers as the REST routes
+   * do (room_not_found for a missing room and a private one they are not in, `banned`). Returns
+   * what there is to wait for (the client's next frames wait behind it).
    */
-  function withRoom (client: Client, roomId: number, then: () => Promise<void> | void): Promise<void> | void {
-    if (knownRoom(roomId)) return then()
-    return roomExists(roomId).then((exists) => {
-      if (exists) return then()
-      sendError(hub, client, 'room_not_found')
-    }, (error: unknown) => {
+  function withRoom (client: Client, roomId: number, then: () => Promise<void> | void, clientId?: string): Promise<void> {
+    return roomAccess(storage, { id: client.user.id, isAdmin: client.isAdmin }, roomId).then(() => then(), (error: unknown) => {
+      if (isAccessRefusal(error)) return sendError(hub, client, error.code, error.message, clientId)
       app.log.error({ err: error }, 'room lookup failed')
-      sendError(hub, client, 'internal', 'The room could not be looked up; try again.')
+      sendError(hub, client, 'internal', 'The room could not be looked up; try again.', clientId)
     })
   }
 
@@ -40,7 +30,7 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
     const clientId = frame.clientId ?? null
     try {
       // Resolves after COMMIT; the room's `message` frame has gone out (from the event) by then.
-      const { message } = await messageService.send({ roomId: frame.roomId, author: client.user, body: frame.body, clientId })
+      const { message } = await messageService.send({ roomId: frame.roomId, author: client.user, body: frame.body, clientId, replyTo: frame.replyTo ?? null })
       hub.send(client, { type: 'ack', clientId, message })
     } catch (error) {
       if (error instanceof AppError) {
@@ -66,25 +56,40 @@ export function createDispatch (app: FastifyInstance, hub: Hub) {
    */
   async function markRead (client: Client, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
     const write = async (): Promise<void> => storage.reads.markRead(client.user.id, frame.roomId, frame.messageId)
+    const receipt = (): void => {
+      app.receipts.afterRead(frame.roomId, client.user).catch((error: unknown) => app.log.warn({ err: error }, 'read receipt failed'))
+    }
     try {
       await write()
+      receipt()
     } catch (error) {
       if (!isStorageLocked(error)) return readFailed(client, error)
-      whenUnlocked(write, config.lockWaitMs).catch((later: unknown) => readFailed(client, later))
+      whenUnlocked(write, config.lockWaitMs).then(receipt, (later: unknown) => readFailed(client, later))
     }
   }
 
-  function notJoined (client: Client, roomId: number, clientId?: string): Promise<void> | void {
-    if (knownRoom(roomId)) return sendError(hub, client, 'not_joined', undefined, clientId)
-    return roomExists(roomId).then((exists) => sendError(hub, client, exists ? 'not_joined' : 'room_not_found', undefined, clientId),
-      () => sendError(hub, client, 'not_joined', undefined, clientId))
+  /** A frame for a room the socket has not joined: not_joined only to someone who may read the room. */
+  function notJoined (client: Client, roomId: number, clientId?: string): Promise<void> {
+    return withRoom(client, roomId, () => sendError(hub, client, 'not_joined', undefined, clientId), clientId)
+  }
+
+  /**
+   * Subscribes after the access check; when the user lost the room while it was being checked
+   * (a kick committed meanwhile), it is checked again instead, so no removal is undone.
+   */
+  function join (client: Client, roomId: number): Promise<void> {
+    const removals = hub.removalsOf(roomId, client.user.id)
+    return withRoom(client, roomId, () => {
+      if (hub.removalsOf(roomId, client.user.id) !== removals) return join(client, roomId)
+      hub.send(client, { type: 'joined', roomId, online: hub.join(client, roomId) })
+    })
   }
 
   /** Returns a promise when the frame waits for the database: the client's next frames wait behind it. */
   return function dispatch (client: Client, frame: ClientFrame): Promise<void> | void {
     switch (frame.type) {
       case 'join':
-        return withRoom(client, frame.roomId, () => { hub.send(client, { type: 'joined', roomId: frame.roomId, online: hub.join(client, frame.roomId) }) })
+        return join(client, frame.roomId)
       case 'leave':
         hub.leave(client, frame.roomId) // leaving a room one is not in is a no-op
         return

@@ -1,6 +1,7 @@
 // Who is connected and who is in which room, and the fan-out of frames to them. A plain class with
 // no Fastify in it (so its tests need no server): rooms → clients and client → rooms indexes, kept
 // in step, empty rooms deleted. Presence is per user: a user is in a room while any socket is.
+import type { Audience, RemovalReason } from '../events.js'
 import type { Author } from '../storage/index.js'
 import { corkOf, type Cork } from './cork.js'
 import type { ServerFrame } from './protocol.js'
@@ -42,6 +43,8 @@ export class Client {
   refusedFrames = 0
   /** When the last of them was refused (performance.now()). */
   lastRefusedAt = 0
+  /** A server administrator when the socket opened (they see every private room). */
+  isAdmin = false
   constructor (readonly socket: HubSocket, readonly user: Author, readonly jti: string, readonly exp: number) {}
 }
 
@@ -99,6 +102,8 @@ export class Hub {
   readonly #typingTtl: number
   readonly #typingThrottle: number
   readonly #slowCloseGrace: number
+  /** How many times each user lost each room here ("roomId:userId"): a join checked before a removal must not subscribe after it. */
+  readonly #removals = new Map<string, number>()
   /** Slow consumers closing (1013) but not closed yet: shutdown must not wait for them. */
   readonly #slowClosing = new Set<HubSocket>()
   /** Set when this process is one node of several. */
@@ -153,6 +158,11 @@ export class Hub {
     this.peers?.sockets(client.user.id, this.socketsOf(client.user.id))
   }
 
+  /** A number that changes whenever the user loses the room on this node (compare before and after an access check). */
+  removalsOf (roomId: number, userId: number): number {
+    return this.#removals.get(`${roomId}:${userId}`) ?? 0
+  }
+
   /** Subscribes the client; returns who is online in the room (the client's user included). */
   join (client: Client, roomId: number): Author[] {
     let room = this.#rooms.get(roomId)
@@ -197,12 +207,53 @@ export class Hub {
     this.#fanOut(this.#clients.values(), JSON.stringify(frame))
   }
 
+  /** Serialises once and sends to every socket of the audience, each once. */
+  deliver (frame: ServerFrame, audience: Audience): void {
+    if (audience.everyone === true) return this.broadcastAll(frame)
+    const targets = new Set<Client>()
+    for (const userId of audience.userIds ?? []) for (const client of this.#byUser.get(userId) ?? []) targets.add(client)
+    if (audience.roomId !== undefined) for (const client of this.#rooms.get(audience.roomId)?.clients ?? []) targets.add(client)
+    if (audience.admins === true) for (const client of this.#clients.values()) if (client.isAdmin) targets.add(client)
+    if (targets.size > 0) this.#fanOut(targets, JSON.stringify(frame))
+  }
+
+  /**
+   * The user lost the room (left, kicked, banned): every socket of theirs is unsubscribed and told,
+   * so no further frame of the room reaches them; the others see them go offline there.
+   */
+  removeUser (roomId: number, userId: number, reason: RemovalReason): void {
+    const key = `${roomId}:${userId}`
+    this.#removals.set(key, (this.#removals.get(key) ?? 0) + 1)
+    const clients = this.#byUser.get(userId)
+    if (clients === undefined) return
+    const frame = JSON.stringify({ type: 'removed', roomId, reason } satisfies ServerFrame)
+    for (const client of [...clients]) this.leave(client, roomId)
+    this.#fanOut([...clients], frame)
+  }
+
   /** A committed message: to everyone in its room; it also ends its author's typing there. */
   message (frame: Extract<ServerFrame, { type: 'message' }>): void {
     const room = this.#rooms.get(frame.message.roomId)
     if (room === undefined) return
     this.#stopTyping(room, frame.message.roomId, frame.message.author.id, false)
     this.#broadcast(room, frame)
+  }
+
+  /** A change to a message (or a receipt): to every socket joined to its room, serialised once. */
+  roomFrame (roomId: number, frame: ServerFrame): void {
+    const room = this.#rooms.get(roomId)
+    if (room !== undefined) this.#broadcast(room, frame)
+  }
+
+  /** To every socket of these users here, joined to the room or not (mentions), serialised once. */
+  toUsers (userIds: Iterable<number>, frame: ServerFrame): void {
+    let data: string | undefined
+    for (const userId of userIds) {
+      const clients = this.#byUser.get(userId)
+      if (clients === undefined) continue
+      data ??= JSON.stringify(frame)
+      this.#fanOut(clients, data)
+    }
   }
 
   /** A typing frame from a client in the room, relayed to the other users there (throttled). */

@@ -4,7 +4,8 @@ import sjson from 'secure-json-parse'
 import { z } from 'zod'
 import type { ErrorCode } from '../errors.js'
 import { ClientId, MessageBody } from '../messages/schemas.js'
-import type { Author, Message, Room, User } from '../storage/index.js'
+import type { ConversationFrame, RemovalReason } from '../events.js'
+import type { Author, Message, User } from '../storage/index.js'
 import { isWellFormed } from '../text/names.js'
 
 const RoomId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
@@ -16,7 +17,8 @@ export const SendFrame = z.strictObject({
   roomId: RoomId,
   body: MessageBody.refine((body) => body.length > 0, 'must not be empty'),
   // Optional as in REST; without one there is no safe retry and the ack carries `clientId: null`.
-  clientId: ClientId.optional()
+  clientId: ClientId.optional(),
+  replyTo: RoomId.optional()
 })
 export const TypingFrame = z.strictObject({ type: z.literal('typing'), roomId: RoomId, isTyping: z.boolean() })
 export const PingFrame = z.strictObject({ type: z.literal('ping') })
@@ -48,7 +50,11 @@ export type ServerFrame =
   | { type: 'message', message: Message }
   | { type: 'typing', roomId: number, user: Author, isTyping: boolean }
   | { type: 'pong' }
-  | { type: 'room', room: Room }
+  | { type: 'message_updated', message: Message }
+  | { type: 'mention', message: Message }
+  | { type: 'receipt', roomId: number, user: Author, lastReadId: number }
+  | ConversationFrame
+  | { type: 'removed', roomId: number, reason: RemovalReason }
   // Codes come from the one catalogue in src/errors.ts (REST uses the same ones).
   | { type: 'error', code: ErrorCode, message: string, clientId?: string }
 

@@ -3,7 +3,7 @@
 // against its real text (removing the index's deliberate collisions and what a 4-character
 // prefix token over-matches), and the snippet is made from that text. Authorization is
 // conversations/access.ts: only rooms the caller may read are ever asked for.
-import { readableRoomIds, roomAccess, type Reader } from '../conversations/access.js'
+import { readableRoomIds, roomAccess, type Caller } from '../conversations/access.js'
 import type { Message, Storage } from '../storage/index.js'
 import type { IndexTerm } from '../storage/types.js'
 import { verify, type Snippet } from './match.js'
@@ -37,7 +37,7 @@ function indexTerm (keys: SearchKeys, roomIds: readonly number[], term: Term): I
 export function createSearchService (storage: Storage, keys: SearchKeys) {
   return {
     /** Throws QueryError for a query that cannot be searched, room_not_found for a room the caller may not read. */
-    async search (user: Reader, params: SearchParams): Promise<{ results: SearchResult[], hasMore: boolean }> {
+    async search (user: Caller, params: SearchParams): Promise<{ results: SearchResult[], hasMore: boolean }> {
       const parsed = parseQuery(params.q)
       const roomIds = params.roomId !== undefined ? [(await roomAccess(storage, user, params.roomId)).room.id] : await readableRoomIds(storage, user)
       const terms = parsed.terms.map((t) => indexTerm(keys, roomIds, t))

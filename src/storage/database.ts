@@ -66,6 +66,9 @@ export function openDatabase (path: string, ring: FernetRing, options: OpenOptio
     // FULL: an acknowledged message survives a power loss, not only a process crash.
     db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
+    // Deleted content is overwritten with zeros in the file, not left in free pages (a deleted
+    // message's text, earlier versions and reactions; see "Message lifecycle" in the README).
+    db.pragma('secure_delete = ON')
     // At start, before any request, a lock held by a backup or a shell may be waited out (5 s)...
     db.pragma('busy_timeout = 5000')
     checkKey(db, ring)

@@ -1,7 +1,8 @@
 // What `npm run import` writes: users with the hash and time they had, rooms, and history in
 // batches. Messages go through the messages repo's own insert, so everything kept with a send
-// (the unread counters, anything added later) stays right; the `imported` table (migration 5)
-// remembers where each row came from, in the same transaction as the row.
+// (the unread counters, anything added later) stays right; the `imported` table remembers where
+// each row came from, in the same transaction as the row. ImportsStore is what the importer sees;
+// this file is SQLite's, pg/imports.ts PostgreSQL's.
 import { roomNameKey } from '../text/names.js'
 import type { Db } from './database.js'
 import type { createMediaRepo, MediaRecord } from './media.js'
@@ -28,7 +29,21 @@ export class ImportConflictError extends Error {
   }
 }
 
-export function createImportsRepo (db: Db, messages: ReturnType<typeof createMessagesRepo>, media: ReturnType<typeof createMediaRepo>) {
+/** What the importer (src/import/importer.ts) writes through, on either database. */
+export interface ImportsStore {
+  /** Source id → our id, for what earlier runs brought in from this source. */
+  imported: (source: string, kind: ImportKind) => Promise<Map<number, number>>
+  usernames: () => Promise<string[]>
+  /** Our rooms' comparison keys (src/text/names.ts), oldest room first. */
+  roomKeys: () => Promise<Array<{ id: number, key: string }>>
+  /** Our ids, in the order given. One transaction; ImportConflictError when a name was taken meanwhile. */
+  addUsers: (source: string, users: readonly ImportedUser[]) => Promise<number[]>
+  addRooms: (source: string, rooms: readonly ImportedRoom[]) => Promise<number[]>
+  /** One transaction: the files' rows, the messages (each taking its room's next seq), and where they came from. */
+  addMessages: (source: string, batch: readonly ImportedMessage[]) => Promise<void>
+}
+
+export function createImportsRepo (db: Db, messages: ReturnType<typeof createMessagesRepo>, media: ReturnType<typeof createMediaRepo>): ImportsStore {
   const mapped = db.prepare<[string, string], { source_id: number, target_id: number }>(
     'SELECT source_id, target_id FROM imported WHERE source = ? AND kind = ?')
   const remember = db.prepare<[string, string, number, number]>(
@@ -74,17 +89,13 @@ export function createImportsRepo (db: Db, messages: ReturnType<typeof createMes
     })
   })
 
+  // Synchronous underneath: each answer is already settled when it is returned.
   return {
-    /** Source id → our id, for what earlier runs brought in from this source. */
-    imported: (source: string, kind: ImportKind): Map<number, number> =>
-      new Map(mapped.all(source, kind).map((row) => [row.source_id, row.target_id])),
-    usernames: (): string[] => usernames.all(),
-    /** Our rooms' comparison keys (src/text/names.ts), oldest room first. */
-    roomKeys: (): Array<{ id: number, key: string }> => roomKeys.all().map((row) => ({ id: row.id, key: row.name_key })),
-    /** Our ids, in the order given. One transaction. */
-    addUsers: (source: string, users: readonly ImportedUser[]): number[] => addUsers.immediate(source, users),
-    addRooms: (source: string, rooms: readonly ImportedRoom[]): number[] => addRooms.immediate(source, rooms),
-    /** One transaction: the files' rows, the messages, and where they came from. */
-    addMessages: (source: string, batch: readonly ImportedMessage[]): void => addMessages.immediate(source, batch)
+    imported: async (source, kind) => new Map(mapped.all(source, kind).map((row) => [row.source_id, row.target_id])),
+    usernames: async () => usernames.all(),
+    roomKeys: async () => roomKeys.all().map((row) => ({ id: row.id, key: row.name_key })),
+    addUsers: async (source, users) => addUsers.immediate(source, users),
+    addRooms: async (source, rooms) => addRooms.immediate(source, rooms),
+    addMessages: async (source, batch) => { addMessages.immediate(source, batch) }
   }
 }

@@ -9,7 +9,7 @@ import type { DatabaseTarget } from './url.js'
 
 export { KeyMismatchError } from './database.js'
 export type { MediaRecord } from './media.js'
-export { RoomMissingError, type InsertResult } from './messages.js'
+export { RoomArchivedError, RoomMissingError, type InsertResult } from './messages.js'
 export { isStorageFull, isStorageLocked, whenUnlocked } from './failures.js'
 export type * from './types.js'
 export type { Store } from './store.js'

@@ -49,6 +49,17 @@ export class UnreadableRowError extends MaintenanceError {
   }
 }
 
+/** The token under the ring's first key (itself when it is already), or null when no key reads it. Shared by both databases' rotations. */
+export function underFirstKey (ring: FernetRing, token: string): string | null {
+  if (ring.isCurrent(token)) return token
+  try {
+    return ring.rotate(token) // keeps the token's timestamp: when the message was written
+  } catch (error) {
+    if (error instanceof InvalidToken) return null
+    throw error
+  }
+}
+
 export interface BatchResult {
   /** Where the next batch starts; null when this table is done. */
   next: number | string | null
@@ -65,6 +76,9 @@ export function createRotation (db: Db, ring: FernetRing) {
   const messagesAfter = db.prepare<[number, number], { id: number, body: string, attachment: string | null }>(
     'SELECT id, body, attachment FROM messages WHERE id > ? ORDER BY id LIMIT ?')
   const updateMessage = db.prepare<[string, string | null, number]>('UPDATE messages SET body = ?, attachment = ? WHERE id = ?')
+  // A message's earlier versions are rotated with it.
+  const editsOf = db.prepare<[number], { id: number, body: string }>('SELECT id, body FROM message_edits WHERE message_id = ?')
+  const updateEdit = db.prepare<[string, number]>('UPDATE message_edits SET body = ? WHERE id = ?')
   const mediaAfter = db.prepare<[string, number], { name: string, original_name: string }>(
     'SELECT name, original_name FROM media WHERE name > ? ORDER BY name LIMIT ?')
   const updateMedia = db.prepare<[string, string]>('UPDATE media SET original_name = ? WHERE name = ?')
@@ -74,19 +88,21 @@ export function createRotation (db: Db, ring: FernetRing) {
   }
 
   const current = (token: string, where: string): string => {
-    if (ring.isCurrent(token)) return token
-    try {
-      return ring.rotate(token) // keeps the token's timestamp: when the message was written
-    } catch (error) {
-      if (error instanceof InvalidToken) throw new UnreadableRowError(where)
-      throw error
-    }
+    const rotated = underFirstKey(ring, token)
+    if (rotated === null) throw new UnreadableRowError(where)
+    return rotated
   }
 
   const messageBatch = db.transaction((afterId: number, size: number): BatchResult => {
     const rows = messagesAfter.all(afterId, size)
     let rotated = 0
     for (const row of rows) {
+      // A tombstone holds no token at all.
+      if (row.body === '' && row.attachment === null) continue
+      for (const edit of editsOf.all(row.id)) {
+        const body = current(edit.body, `An earlier version of message ${row.id}`)
+        if (body !== edit.body) updateEdit.run(body, edit.id)
+      }
       const body = current(row.body, `Message ${row.id}`)
       const attachment = row.attachment === null ? null : current(row.attachment, `The attachment of message ${row.id}`)
       if (body !== row.body || attachment !== row.attachment) {
@@ -126,7 +142,12 @@ export function createRotation (db: Db, ring: FernetRing) {
         }
       }
       for (const row of db.prepare<[], { id: number, body: string, attachment: string | null }>('SELECT id, body, attachment FROM messages ORDER BY id').iterate()) {
+        if (row.body === '' && row.attachment === null) continue // a tombstone
         if (!readable(row.body) || (row.attachment !== null && !readable(row.attachment))) bad.push(`message ${row.id}`)
+        if (bad.length >= max) return bad
+      }
+      for (const row of db.prepare<[], { id: number, message_id: number, body: string }>('SELECT id, message_id, body FROM message_edits ORDER BY id').iterate()) {
+        if (!readable(row.body)) bad.push(`an earlier version of message ${row.message_id}`)
         if (bad.length >= max) return bad
       }
       for (const row of db.prepare<[], { name: string, original_name: string }>('SELECT name, original_name FROM media ORDER BY name').iterate()) {

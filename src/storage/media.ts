@@ -10,6 +10,8 @@ export interface MediaRecord {
   originalName: string
   size: number
   uploaderId: number
+  /** The room it was shared in (null: before rooms could be private, so a public one). */
+  roomId?: number | null
 }
 
 export interface MediaRow {
@@ -18,6 +20,7 @@ export interface MediaRow {
   original_name: string
   size: number
   uploader_id: number
+  room_id: number | null
 }
 
 /** A stored row as a record; a name no key decrypts is served as a neutral `file.<ext>` (the file itself is fine). */
@@ -29,14 +32,14 @@ export function toMediaRecord (row: MediaRow, ring: FernetRing, unreadable: Unre
     unreadable.saw(`upload ${row.name}`)
     originalName = `file${row.name.slice(row.name.lastIndexOf('.'))}`
   }
-  return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id }
+  return { name: row.name, mime: row.mime, originalName, size: row.size, uploaderId: row.uploader_id, roomId: row.room_id }
 }
 
 /** Uploaded files. The original name is encrypted at rest like message bodies: it can say a lot. */
 export function createMediaRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
-  const insert = db.prepare<[string, string, string, number, number, string]>(
-    'INSERT INTO media (name, mime, original_name, size, uploader_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-  const byName = db.prepare<[string], MediaRow>('SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ?')
+  const insert = db.prepare<[string, string, string, number, number, string, number | null]>(
+    'INSERT INTO media (name, mime, original_name, size, uploader_id, created_at, room_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  const byName = db.prepare<[string], MediaRow>('SELECT name, mime, original_name, size, uploader_id, room_id FROM media WHERE name = ?')
   const link = db.prepare<[number, string]>('UPDATE media SET message_id = ? WHERE name = ?')
   const remove = db.prepare<[string]>('DELETE FROM media WHERE name = ?')
   const usage = db.prepare<[number], number>('SELECT COALESCE(SUM(size), 0) FROM media WHERE uploader_id = ?').pluck()
@@ -46,7 +49,7 @@ export function createMediaRepo (db: Db, ring: FernetRing, unreadable: Unreadabl
     add (records: readonly MediaRecord[]): void {
       const now = new Date().toISOString()
       db.transaction(() => {
-        for (const r of records) insert.run(r.name, r.mime, ring.encrypt(r.originalName), r.size, r.uploaderId, now)
+        for (const r of records) insert.run(r.name, r.mime, ring.encrypt(r.originalName), r.size, r.uploaderId, now, r.roomId ?? null)
       })()
     },
     get (name: string): MediaRecord | null {

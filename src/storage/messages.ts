@@ -1,10 +1,14 @@
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import {
+  excerptOf, groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf,
+  type LifecycleColumns, type MentionRow, type ReactionRow
+} from './lifecycle-shape.js'
 import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
-import type { Attachment, AroundPage, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
+import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
-export interface MessageRow {
+export interface MessageRow extends LifecycleColumns {
   id: number
   room_id: number
   user_id: number
@@ -16,36 +20,68 @@ export interface MessageRow {
   seq: number
 }
 
-export const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
-  FROM messages m JOIN users u ON u.id = m.user_id`
+/** A message row with its author, its parent (for the reply quote) and who pinned it. */
+export const COLUMNS = `m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq,
+  m.edited_at, m.deleted_at, m.reply_to, p.user_id AS parent_user_id, pu.username AS parent_username, p.body AS parent_body,
+  p.deleted_at AS parent_deleted, m.pinned_by, pb.username AS pinned_by_name, m.pinned_at
+  FROM messages m JOIN users u ON u.id = m.user_id
+  LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.user_id
+  LEFT JOIN users pb ON pb.id = m.pinned_by`
 
-const messageOf = (row: MessageRow, body: string, attachment: Attachment | null): Message => ({
-  id: row.id,
-  roomId: row.room_id,
-  author: { id: row.user_id, username: row.username },
-  body,
-  attachment,
-  clientId: row.client_id,
-  createdAt: row.created_at,
-  seq: row.seq
-})
+const same = (value: string | Date): string => String(value)
 
-/** Row to message, decrypted; a row no key opens comes back empty, marked (and counted once). */
-export function messageReader (ring: FernetRing, unreadable: UnreadableRows): (row: MessageRow) => Message {
-  return (row) => {
-    let body: string
-    let attachment: Attachment | null
-    try {
-      body = ring.decryptText(row.body)
-      attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-    } catch {
-      // One bad row must not take its whole page down: it comes back empty, marked as such.
-      unreadable.saw(`message ${row.id}`)
-      return { ...messageOf(row, '', null), unreadable: true }
-    }
-    return messageOf(row, body, attachment)
+/**
+ * Rows → messages: bodies decrypted (a tombstone's is "" without decrypting), reply quotes from
+ * the joined parent, reactions and mentions fetched for the whole page in one query each.
+ */
+export function createMessageReader (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
+  const reactionsOf = db.prepare<[string], ReactionRow>(
+    'SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id')
+  const mentionsOf = db.prepare<[string], MentionRow>(`SELECT mn.message_id, mn.user_id, u.username FROM mentions mn
+    JOIN users u ON u.id = mn.user_id WHERE mn.message_id IN (SELECT value FROM json_each(?)) ORDER BY mn.message_id, mn.user_id`)
+
+  function toMessages (rows: readonly MessageRow[]): Message[] {
+    if (rows.length === 0) return []
+    const ids = JSON.stringify(rows.map((r) => r.id))
+    const reactions = groupReactions(reactionsOf.all(ids))
+    const mentions = groupMentions(mentionsOf.all(ids))
+    return rows.map((row) => {
+      const base = {
+        id: row.id,
+        roomId: row.room_id,
+        author: { id: row.user_id, username: row.username },
+        clientId: row.client_id,
+        createdAt: row.created_at,
+        seq: row.seq,
+        ...lifecycleOf(row, same, replyOf(row, ring, unreadable), reactions.get(row.id), mentions.get(row.id))
+      }
+      if (row.deleted_at !== null) return { ...base, body: '', attachment: null }
+      try {
+        const body = ring.decryptText(row.body)
+        const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+        return { ...base, body, attachment }
+      } catch {
+        // One bad row must not take its whole page down: it comes back empty, marked as such.
+        unreadable.saw(`message ${row.id}`)
+        return { ...base, body: '', attachment: null, unreadable: true as const }
+      }
+    })
+  }
+  return { toMessages, toMessage: (row: MessageRow): Message => toMessages([row])[0]! }
+}
+
+/** The text of a token, or "" when no key reads it (an excerpt must not fail a send). */
+export const decryptOr = (ring: FernetRing, token: string): string => {
+  try {
+    return ring.decryptText(token)
+  } catch {
+    return ''
   }
 }
+
+/** A new message's lifecycle fields: not edited, deleted, reacted to or pinned yet. */
+export const newLifecycle = (replyTo: Message['replyTo'], mentions: readonly Message['mentions'][number][]): Pick<Message, 'editedAt' | 'deletedAt' | 'replyTo' | 'reactions' | 'mentions' | 'pinned'> =>
+  ({ editedAt: null, deletedAt: null, replyTo, reactions: [], mentions: mentions.map((m) => ({ id: m.id, username: m.username })), pinned: null })
 
 /** A send that failed on its own, inside a batch that committed the others. */
 export class RoomMissingError extends Error {
@@ -55,28 +91,39 @@ export class RoomMissingError extends Error {
   }
 }
 
+/** A send to an archived room (API.md "Conversations"): refused in the transaction, so none slips past an archive. */
+export class RoomArchivedError extends Error {
+  constructor () {
+    super('room archived')
+    this.name = 'RoomArchivedError'
+  }
+}
+
 export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
 
 export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
-  const indexTokens = searchIndexWriter(db)
-  const insert = db.prepare<[number, number, string, string | null, string | null, string, number], { id: number }>(
-    'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
+  const insert = db.prepare<[number, number, string, string | null, string | null, string, number, number | null], { id: number }>(
+    'INSERT INTO messages (room_id, user_id, body, attachment, client_id, created_at, seq, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id')
   const byClientId = db.prepare<[number, number, string], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.user_id = ? AND m.client_id = ?`)
+  const parentOf = db.prepare<[number, number], { user_id: number, username: string, body: string, deleted_at: string | null }>(
+    'SELECT m.user_id, u.username, m.body, m.deleted_at FROM messages m JOIN users u ON u.id = m.user_id WHERE m.id = ? AND m.room_id = ?')
+  const mention = db.prepare<[number, number, number]>('INSERT OR IGNORE INTO mentions (message_id, user_id, room_id) VALUES (?, ?, ?)')
   // The room's next seq (migration 5) and its unread counter (migration 3), in the same savepoint
   // as the row they count; no row back means no such room.
   const nextSeq = db.prepare<[number], number>(
-    'UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1 WHERE id = ? RETURNING last_seq').pluck()
+    'UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1 WHERE id = ? AND archived = 0 RETURNING last_seq').pluck()
+  const roomExists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
   const countSent = db.prepare<[number, number]>(`INSERT INTO sent_counts (user_id, room_id, sent) VALUES (?, ?, 1)
     ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent + 1`)
   // The (room_id, id) index serves all three: a range scan, then a limit.
   const newest = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`)
   const before = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
   const after = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`)
-  const atOrAfter = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id >= ? ORDER BY m.id ASC LIMIT ?`)
   // The UNIQUE (room_id, seq) index serves it: what another node missed, in commit order.
   const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
-  const toMessage = messageReader(ring, unreadable)
+  const { toMessage, toMessages } = createMessageReader(db, ring, unreadable)
+  const indexTokens = searchIndexWriter(db)
 
   /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
   function insertOne (input: NewMessage): StoredMessage {
@@ -86,15 +133,27 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       if (existing !== undefined) return { message: toMessage(existing), created: false }
     }
     const seq = nextSeq.get(input.roomId)
-    if (seq === undefined) throw new RoomMissingError()
+    if (seq === undefined) throw roomExists.get(input.roomId) === undefined ? new RoomMissingError() : new RoomArchivedError()
+    let replyTo: Message['replyTo'] = null
+    if (input.replyTo != null) {
+      const parent = parentOf.get(input.replyTo, input.roomId)
+      if (parent === undefined) throw new MessageMissingError()
+      if (parent.deleted_at !== null) throw new MessageDeletedError()
+      replyTo = { id: input.replyTo, author: { id: parent.user_id, username: parent.username }, excerpt: excerptOf(decryptOr(ring, parent.body)) }
+    }
     const attachment = input.attachment ?? null
     const createdAt = input.createdAt ?? new Date().toISOString()
     const { id } = insert.get(input.roomId, input.author.id, ring.encrypt(input.body),
-      attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt, seq)!
+      attachment === null ? null : ring.encrypt(JSON.stringify(attachment)), clientId, createdAt, seq, replyTo?.id ?? null)!
     countSent.run(input.author.id, input.roomId)
+    const mentions = input.mentions ?? []
+    for (const person of mentions) mention.run(id, person.id, input.roomId)
     if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens, true)
     return {
-      message: { id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq },
+      message: {
+        id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq,
+        ...newLifecycle(replyTo, mentions)
+      },
       created: true
     }
   }
@@ -121,25 +180,14 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
       const take = query.limit + 1 // one more than asked tells whether there is more
       if (query.after !== undefined) {
         const rows = after.all(roomId, query.after, take)
-        return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit }
+        return { messages: toMessages(rows.slice(0, query.limit)), hasMore: rows.length > query.limit }
       }
       const rows = query.before !== undefined ? before.all(roomId, query.before, take) : newest.all(roomId, take)
-      return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit }
-    },
-    around (roomId: number, messageId: number, limit: number): AroundPage {
-      const olderWanted = Math.floor((limit - 1) / 2)
-      const older = before.all(roomId, messageId, olderWanted + 1)
-      const newerWanted = limit - Math.min(older.length, olderWanted)
-      const newer = atOrAfter.all(roomId, messageId, newerWanted + 1)
-      return {
-        messages: [...older.slice(0, olderWanted).reverse(), ...newer.slice(0, newerWanted)].map(toMessage),
-        hasMoreBefore: older.length > olderWanted,
-        hasMoreAfter: newer.length > newerWanted
-      }
+      return { messages: toMessages(rows.slice(0, query.limit).reverse()), hasMore: rows.length > query.limit }
     },
     afterSeq (roomId: number, seq: number, limit: number): HistoryPage {
       const rows = afterSeq.all(roomId, seq, limit + 1)
-      return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit }
+      return { messages: toMessages(rows.slice(0, limit)), hasMore: rows.length > limit }
     }
   }
 }

@@ -26,9 +26,10 @@ export function createReadsRepo (db: Db) {
   // Messages, and the user's own, in (from, to]: a range of the (room_id, id) index.
   const inRange = db.prepare<{ room: number, user: number, from: number, to: number }, { n: number, own: number }>(`
     SELECT count(*) AS n, coalesce(sum(user_id = @user), 0) AS own FROM messages WHERE room_id = @room AND id > @from AND id <= @to`)
-  const save = db.prepare<{ user: number, room: number, id: number, count: number, own: number }>(`
-    INSERT INTO read_markers (user_id, room_id, last_read_id, read_count, read_own) VALUES (@user, @room, @id, @count, @own)
-    ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id, read_count = excluded.read_count, read_own = excluded.read_own`)
+  // read_at: when the marker last moved, for read receipts.
+  const save = db.prepare<{ user: number, room: number, id: number, count: number, own: number, at: string }>(`
+    INSERT INTO read_markers (user_id, room_id, last_read_id, read_count, read_own, read_at) VALUES (@user, @room, @id, @count, @own, @at)
+    ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id, read_count = excluded.read_count, read_own = excluded.read_own, read_at = excluded.read_at`)
   const states = db.prepare<{ user: number }, { room_id: number, last_read_id: number | null, unread: number }>(`
     SELECT r.id AS room_id, m.last_read_id, ${UNREAD_SQL} AS unread FROM rooms r ${READ_STATE_JOINS}`)
 
@@ -57,7 +58,7 @@ export function createReadsRepo (db: Db) {
         own -= range.own
       }
     }
-    save.run({ user: userId, room: roomId, id: target, count, own })
+    save.run({ user: userId, room: roomId, id: target, count, own, at: new Date().toISOString() })
   })
 
   return {

@@ -1,10 +1,10 @@
-// The search index on SQLite: an FTS5 table without content (migration 7), rowid = message id,
+// The search index on SQLite: an FTS5 table without content (migration 9), rowid = message id,
 // holding keyed tokens only. Candidates come back decrypted; the search service checks them
 // against their real text. Tokens are hex, so every token is quoted and nothing typed by a user
 // ever reaches an FTS5 query.
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
-import { COLUMNS, messageReader, type MessageRow } from './messages.js'
+import { COLUMNS, createMessageReader, type MessageRow } from './messages.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message, ScannedMessage } from './types.js'
 
@@ -42,7 +42,7 @@ export function searchIndexWriter (db: Db): (messageId: number, tokens: IndexTok
 }
 
 export function createSearchRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
-  const toMessage = messageReader(ring, unreadable)
+  const { toMessages } = createMessageReader(db, ring, unreadable)
   const write = searchIndexWriter(db)
   const getMeta = db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck()
   const setMeta = db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
@@ -50,13 +50,14 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
   const remove = db.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?')
   const exists = db.prepare<[number], number>('SELECT 1 FROM messages WHERE id = ?').pluck()
   const bodyOf = db.prepare<[number], string>('SELECT body FROM messages WHERE id = ?').pluck()
-  const scanAll = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.id > ? ORDER BY m.id LIMIT ?`)
+  const scanAll = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.id > ? AND m.deleted_at IS NULL ORDER BY m.id LIMIT ?`)
   const scanUnindexed = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS}
-    WHERE m.id > ? AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.rowid = m.id) ORDER BY m.id LIMIT ?`)
+    WHERE m.id > ? AND m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.rowid = m.id) ORDER BY m.id LIMIT ?`)
   // FTS5's own table of document sizes has one row per indexed message: counting it is a b-tree
   // count (a fraction of a millisecond for a million), where counting the FTS5 table scans it.
   const indexed = db.prepare<[], number>('SELECT count(*) FROM message_search_docsize').pluck()
-  const total = db.prepare<[], number>('SELECT count(*) FROM messages').pluck()
+  // Tombstones are never indexed: counted through their partial index (migration), not a scan.
+  const total = db.prepare<[], number>('SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM messages INDEXED BY messages_deleted WHERE deleted_at IS NOT NULL)').pluck()
   const userId = db.prepare<[string], number>('SELECT id FROM users WHERE username = ? COLLATE NOCASE').pluck()
 
   // One statement per shape of query, prepared once. Room ids go in as a JSON array.
@@ -83,16 +84,16 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
     const byAuthor = author === null ? '' : 'AND m.user_id = @author'
     if (query.terms.length === 0) {
       const s = statement(`list${byAuthor}`, () => `SELECT ${COLUMNS}
-        WHERE m.id < @before AND m.room_id IN (SELECT value FROM json_each(@rooms)) ${byAuthor}
+        WHERE m.id < @before AND m.deleted_at IS NULL AND m.room_id IN (SELECT value FROM json_each(@rooms)) ${byAuthor}
         ORDER BY m.id DESC LIMIT @limit OFFSET @offset`)
-      return (s.all({ before, rooms, author, limit: query.limit, offset: query.offset }) as MessageRow[]).map(toMessage)
+      return toMessages(s.all({ before, rooms, author, limit: query.limit, offset: query.offset }) as MessageRow[])
     }
     const order = query.order === 'relevance' ? 's.rank, s.rowid DESC' : 's.rowid DESC'
     const s = statement(`match${byAuthor}${order}`, () => `SELECT ${COLUMNS.replace('FROM messages m', 'FROM message_search s JOIN messages m ON m.id = s.rowid')}
-      WHERE message_search MATCH @match AND s.rowid < @before AND m.room_id IN (SELECT value FROM json_each(@rooms)) ${byAuthor}
+      WHERE message_search MATCH @match AND s.rowid < @before AND m.deleted_at IS NULL AND m.room_id IN (SELECT value FROM json_each(@rooms)) ${byAuthor}
       ORDER BY ${order} LIMIT @limit OFFSET @offset`)
     const params = { match: ftsQuery(query.terms), before, rooms, limit: query.limit, offset: query.offset }
-    return (s.all(author === null ? params : { ...params, author }) as MessageRow[]).map(toMessage)
+    return toMessages(s.all(author === null ? params : { ...params, author }) as MessageRow[])
   }
 
   const writeScanned = db.transaction((entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>): number => {
@@ -121,7 +122,8 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
     remove: (messageIds: readonly number[]): void => removeAll.immediate(messageIds),
     scan (afterId: number, limit: number, which: 'unindexed' | 'all'): ScannedMessage[] {
       const rows = (which === 'all' ? scanAll : scanUnindexed).all(afterId, limit)
-      return rows.map((row) => ({ message: toMessage(row), stamp: row.body }))
+      const messages = toMessages(rows)
+      return rows.map((row, i) => ({ message: messages[i]!, stamp: row.body }))
     },
     write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>): number => writeScanned.immediate(entries),
     progress: (): { indexed: number, total: number } => ({ indexed: indexed.get() ?? 0, total: total.get() ?? 0 }),

@@ -3,12 +3,15 @@
 // their answers are handed over as settled promises, so callers are the same for every store.
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
+import { createLifecycleRepo } from './lifecycle.js'
 import { createMediaRepo } from './media.js'
 import { createMessagesRepo } from './messages.js'
 import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
+import { createAuditRepo } from './audit.js'
+import { createBansRepo, createMembersRepo } from './members.js'
+import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore } from './store.js'
 import { createSearchRepo } from './search.js'
-import type { MediaStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore } from './store.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
@@ -39,9 +42,13 @@ export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptio
     users: promised<UsersStore>(createUsersRepo(db)),
     rooms: promised<RoomsStore>(createRoomsRepo(db)),
     messages: promised<MessagesStore>(createMessagesRepo(db, ring, unreadable)),
+    lifecycle: promised<LifecycleStore>(createLifecycleRepo(db, ring, unreadable)),
     tokens: promised<TokensStore>(createTokensRepo(db)),
     reads: promised<ReadsStore>(createReadsRepo(db)),
     media: promised<MediaStore>(createMediaRepo(db, ring, unreadable)),
+    members: promised<MembersStore>(createMembersRepo(db)),
+    bans: promised<BansStore>(createBansRepo(db)),
+    audit: promised<AuditStore>(createAuditRepo(db)),
     search: promised<SearchStore>(createSearchRepo(db, ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {

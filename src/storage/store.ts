@@ -3,7 +3,12 @@
 // Stores see Fernet tokens only: encryption happens above SQL, with the ring each store is given.
 import type { MediaRecord } from './media.js'
 import type { InsertResult } from './messages.js'
-import type { AroundPage, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Message, NewMessage, ReadState, Room, RoomForUser, ScannedMessage, StoredMessage, User } from './types.js'
+import type { Role } from '../conversations/policy.js'
+import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
+import type {
+  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
+  StoredStanding, User
+} from './types.js'
 
 export interface UsersStore {
   /** The new user, or null when the name is taken (without regard to case). */
@@ -11,16 +16,68 @@ export interface UsersStore {
   /** The user and their hash, for logging in. The hash never leaves the auth module. */
   findForLogin: (username: string) => Promise<{ user: User, passwordHash: string } | null>
   findById: (id: number) => Promise<User | null>
+  /** Those of these ids that are users, in no particular order. */
+  authors: (ids: readonly number[]) => Promise<Author[]>
+  /** Up to `limit` users whose name starts with `prefix` (without regard to case), by name. */
+  search: (prefix: string, limit: number) => Promise<Author[]>
+  /** Grants or revokes server administration; null when nobody has that name. */
+  setAdmin: (username: string, isAdmin: boolean) => Promise<User | null>
 }
 
 export interface RoomsStore {
   list: () => Promise<Room[]>
-  /** Every room, by name, with this user's unread count (capped) and last-read message. */
-  listFor: (userId: number) => Promise<RoomForUser[]>
+  /**
+   * The rooms this user may read (public ones they are not banned from, their memberships; for
+   * server administrators every private room too), by name, with their unread count (capped),
+   * last-read message and effective role. One query, whatever the number of rooms.
+   */
+  listFor: (userId: number, isAdmin?: boolean) => Promise<RoomForUser[]>
+  /** The ids of the rooms listFor lists. */
+  readableIds: (userId: number, isAdmin?: boolean) => Promise<number[]>
   get: (id: number) => Promise<Room | null>
   exists: (id: number) => Promise<boolean>
-  /** The new room, or null when the name is taken (by its folded key). */
-  create: (name: string, topic: string, createdBy: number) => Promise<Room | null>
+  /** The new room with its creator as owner, or null when the name is taken (by its folded key). */
+  create: (name: string, topic: string, createdBy: number, kind?: 'public' | 'private') => Promise<Room | null>
+  /** The DM of exactly these people (the caller included), created when new. */
+  dm: (createdBy: number, userIds: readonly number[]) => Promise<{ room: Room, created: boolean }>
+  /** Renames, changes the topic, archives; with its audit entry. Null when the new name is taken. */
+  update: (id: number, patch: RoomPatch, audit: AuditInput) => Promise<Room | null>
+}
+
+export interface MembersStore {
+  /** The user's stored role in the room (null: not a member) and whether they are banned from it. */
+  standing: (roomId: number, userId: number) => Promise<StoredStanding>
+  get: (roomId: number, userId: number) => Promise<Member | null>
+  /** Every member by rank then name, or (`rankedOnly`) those holding a role above member. */
+  list: (roomId: number, rankedOnly: boolean) => Promise<Member[]>
+  userIds: (roomId: number) => Promise<number[]>
+  /** How many owners the room has. */
+  owners: (roomId: number) => Promise<number>
+  /** The new member, or null when they are one already. */
+  add: (roomId: number, userId: number, role: Role, audit: AuditInput) => Promise<Member | null>
+  /** Gives a role, making them a member first when they are not (public rooms). */
+  setRole: (roomId: number, userId: number, role: Role, audit: AuditInput) => Promise<Member>
+  /** Hands ownership over: `to` becomes owner, `from` admin. */
+  transfer: (roomId: number, from: number, to: number, audit: AuditInput) => Promise<void>
+  /** False when they were not a member (and then no entry is written). */
+  remove: (roomId: number, userId: number, audit: AuditInput | null) => Promise<boolean>
+}
+
+export interface BansStore {
+  /** Bans (again: the newest reason stands) and removes the membership, with its audit entry. */
+  ban: (roomId: number, userId: number, by: number, reason: string | null, audit: AuditInput) => Promise<void>
+  /** False when they were not banned (and then no entry is written). */
+  unban: (roomId: number, userId: number, audit: AuditInput) => Promise<boolean>
+  /** Newest first. */
+  list: (roomId: number) => Promise<Ban[]>
+}
+
+/** The append-only audit log: no update, no delete. */
+export interface AuditStore {
+  /** One entry on its own (for changes made elsewhere: message deletes, pins). */
+  add: (entry: AuditInput) => Promise<void>
+  /** Newest first; `before` an entry id for the next page. */
+  list: (roomId: number, query: { before?: number, limit: number }) => Promise<AuditEntry[]>
 }
 
 export interface MessagesStore {
@@ -34,13 +91,47 @@ export interface MessagesStore {
   insertBatch: (inputs: readonly NewMessage[]) => Promise<InsertResult[]>
   /** One page, oldest first; `hasMore` when there is more in the direction asked. */
   history: (roomId: number, query: HistoryQuery) => Promise<HistoryPage>
-  /**
-   * `limit` messages oldest first, centred on `messageId`: up to (limit - 1) / 2 older ones, the
-   * message itself (when it is in the room) and newer ones to fill the page.
-   */
-  around: (roomId: number, messageId: number, limit: number) => Promise<AroundPage>
   /** The room's messages with a seq above `seq`, in seq order (what another node's bus missed). */
   afterSeq: (roomId: number, seq: number, limit: number) => Promise<HistoryPage>
+}
+
+/**
+ * A message's life after its send (API.md "Message lifecycle"). Every method that changes a
+ * message does it in one transaction that also takes the room's next seq and sets the message's
+ * seq to it; a call that changes nothing (a second identical reaction, unpinning what is not
+ * pinned) takes no seq and answers `changed: false`. Missing messages (or ones of another room)
+ * throw MessageMissingError; changes to a tombstone throw MessageDeletedError.
+ */
+export interface LifecycleStore {
+  /** The message in its current state, or null when the room has no message with that id. */
+  get: (roomId: number, messageId: number) => Promise<Message | null>
+  /** Keeps the current body as an earlier version; replaces the mentions. */
+  /** `tokens`: the new text's search tokens, replacing the old ones in the same transaction (none: the old ones go). */
+  edit: (roomId: number, messageId: number, body: string, mentions: readonly Author[], tokens?: IndexTokens) => Promise<Change>
+  /** Destroys body, earlier versions, reactions, mentions, pin and media rows; the caller removes `files` from disk. */
+  remove: (roomId: number, messageId: number) => Promise<Removal>
+  /** Throws TooManyReactionsError for a new emoji past MAX_DISTINCT_REACTIONS. */
+  react: (roomId: number, messageId: number, userId: number, emoji: string) => Promise<Change>
+  unreact: (roomId: number, messageId: number, userId: number, emoji: string) => Promise<Change>
+  pin: (roomId: number, messageId: number, byUserId: number) => Promise<Change>
+  unpin: (roomId: number, messageId: number) => Promise<Change>
+  /** Earlier versions, oldest first. */
+  edits: (roomId: number, messageId: number) => Promise<EditVersion[]>
+  /** Pinned messages, most recently pinned first. */
+  pins: (roomId: number) => Promise<Message[]>
+  /** Every message whose seq > since, in seq order, as it is now; lastSeq is the room's. */
+  changes: (roomId: number, since: number, limit: number) => Promise<ChangesPage>
+  /** The page centred on a message of the room (null: no such message there). */
+  around: (roomId: number, messageId: number, limit: number) => Promise<AroundPage | null>
+  setMuted: (userId: number, roomId: number, muted: boolean) => Promise<void>
+  /** Per room: mentions of the user after their read marker, and whether they muted it. Rooms with neither are absent. */
+  roomStates: (userId: number) => Promise<Map<number, RoomLifecycleState>>
+  /** Read markers of the room's users who share receipts. */
+  receipts: (roomId: number) => Promise<Receipt[]>
+  /** The user's read marker in the room (null: none yet). */
+  readMarker: (userId: number, roomId: number) => Promise<number | null>
+  sharesReadReceipts: (userId: number) => Promise<boolean>
+  setShareReadReceipts: (userId: number, share: boolean) => Promise<void>
 }
 
 export interface TokensStore {
@@ -97,9 +188,13 @@ export interface Store {
   users: UsersStore
   rooms: RoomsStore
   messages: MessagesStore
+  lifecycle: LifecycleStore
   tokens: TokensStore
   reads: ReadsStore
   media: MediaStore
+  members: MembersStore
+  bans: BansStore
+  audit: AuditStore
   search: SearchStore
   /** Distinct stored rows seen since start that no key decrypts (GET /api/health). */
   unreadableRows: () => number

@@ -1,6 +1,7 @@
 // What the storage layer takes and returns. The contract's objects (API.md "Objects") are the
 // types inferred from their zod schemas in src/schemas.ts.
 
+import type { Role } from '../conversations/policy.js'
 import type { Attachment, Author, Message, Room } from '../schemas.js'
 
 export type { Attachment, AttachmentKind, Author, Message, Room, User } from '../schemas.js'
@@ -11,6 +12,10 @@ export interface NewMessage {
   body: string
   attachment?: Attachment | null
   clientId?: string | null
+  /** The message this one answers: of the same room and not deleted, or the send fails alone. */
+  replyTo?: number | null
+  /** People mentioned (resolved by the caller, who knows who may read the room). */
+  mentions?: readonly Author[]
   /** Only for imported history (ISO 8601, UTC); a send is stamped when it is stored. */
   createdAt?: string
   /** The message's search tokens, written in the same transaction (imports leave them to the backfill). */
@@ -29,13 +34,6 @@ export interface HistoryQuery {
   after?: number
 }
 
-/** The page centred on a message (`around=`: jumping to a search hit). */
-export interface AroundPage {
-  messages: Message[]
-  hasMoreBefore: boolean
-  hasMoreAfter: boolean
-}
-
 export interface HistoryPage {
   messages: Message[]
   hasMore: boolean
@@ -51,6 +49,53 @@ export interface ReadState {
 export interface RoomForUser extends Room {
   unreadCount: number
   lastReadId: number | null
+  /** The caller's effective role (policy.effectiveRole). */
+  myRole: Role | null
+}
+
+export type { Member } from '../schemas.js'
+export type { Role, RoomKind } from '../conversations/policy.js'
+
+/** What an audit entry records (API.md "Moderation"): never message text. */
+export type AuditAction = 'member_added' | 'member_removed' | 'banned' | 'unbanned' | 'role_changed' | 'room_updated' |
+  'message_deleted' | 'pinned' | 'unpinned'
+
+export interface AuditInput {
+  roomId: number
+  action: AuditAction
+  actorId: number
+  targetId?: number | null
+  messageId?: number | null
+  reason?: string | null
+}
+
+export interface AuditEntry {
+  id: number
+  action: AuditAction
+  actor: Author
+  target: Author | null
+  messageId: number | null
+  reason: string | null
+  at: string
+}
+
+export interface Ban {
+  user: Author
+  by: Author
+  reason: string | null
+  at: string
+}
+
+/** A user's standing in one room, as stored: their role (null: not a member) and whether they are banned. */
+export interface StoredStanding {
+  role: Role | null
+  banned: boolean
+}
+
+export interface RoomPatch {
+  name?: string
+  topic?: string
+  archived?: boolean
 }
 
 /**

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs'
 import { readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { writableRoom } from '../conversations/access.js'
 import { errors } from '../errors.js'
 import { ClientId } from '../messages/schemas.js'
 import { whenUnlocked } from '../storage/index.js'
@@ -104,13 +105,13 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       consumes: ['multipart/form-data'],
       multipart: uploadParts(config.maxUploadBytes),
       params: RoomParams,
-      response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse, 507: ErrorResponse, ...authErrors }
+      response: { 200: UploadResponse, 201: UploadResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse, 507: ErrorResponse, ...authErrors }
     }
   }, async (request, reply) => {
     const { roomId } = request.params
     const user = request.user
     try {
-      if (!await storage.rooms.exists(roomId)) throw errors.roomNotFound()
+      await writableRoom(storage, user, roomId)
       await checkQuota(user.id, 0)
       await ensureMediaDir(dir)
       // Answered only once the temp files are gone.
@@ -154,7 +155,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
         await rename(f.temp, join(dir, f.record.name))
         stored.push(f.record.name)
       }
-      await whenUnlocked(() => storage.media.add(files.map((f) => f.record)), config.lockWaitMs)
+      await whenUnlocked(() => storage.media.add(files.map((f) => ({ ...f.record, roomId }))), config.lockWaitMs)
       release() // the rows count from now on
 
       const { message, created } = await messageService.send({

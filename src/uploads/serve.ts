@@ -2,12 +2,15 @@
 // nothing uploaded can run in our origin (nosniff, a sandbox CSP, downloads for all but media).
 // Byte ranges let a video seek. Names are checked against the exact shape we create before the
 // disk is touched, and anything else under /media/ is a 404 here (never public/'s static files).
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { z } from 'zod'
+import { mediaToken } from '../auth/media-cookie.js'
+import { roomAccess } from '../conversations/access.js'
 import { AppError, errors } from '../errors.js'
 import { ErrorResponse } from '../schemas.js'
 import { contentDisposition, STORED_NAME } from './names.js'
@@ -30,6 +33,26 @@ const MediaBytes = z.custom<Readable>().meta({ type: 'string', format: 'binary' 
 
 const serveMedia: FastifyPluginAsyncZod = async (app) => {
   const { storage } = app
+
+  /**
+   * False for a public room's file (reachable by its URL, as always). For a private room or DM,
+   * true when the request comes from a current member (header or cookie), else a 404 like a
+   * missing file: the answer says nothing about what exists.
+   */
+  async function membersOnly (request: FastifyRequest, roomId: number): Promise<boolean> {
+    const room = await storage.rooms.get(roomId)
+    if (room !== null && room.kind === 'public') return false
+    const token = mediaToken(request)
+    if (token === null || room === null) throw errors.notFound()
+    try {
+      await roomAccess(storage, await app.verifyAccessToken(token), roomId)
+    } catch (error) {
+      if (error instanceof AppError) throw errors.notFound() // not signed in, or not a member now
+      throw error
+    }
+    return true
+  }
+
   const dir = app.config.mediaDir
   // Route hooks run after helmet's app-wide ones, so these win, on errors too.
   app.addHook('onRequest', async (_request, reply) => { reply.headers(MEDIA_HEADERS) })
@@ -53,6 +76,7 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
     if (!STORED_NAME.test(name)) throw errors.notFound()
     const media = await storage.media.get(name)
     if (media === null) throw errors.notFound()
+    const members = media.roomId == null ? false : await membersOnly(request, media.roomId)
     const path = join(dir, name)
     let size: number
     try {
@@ -67,7 +91,8 @@ const serveMedia: FastifyPluginAsyncZod = async (app) => {
       'content-disposition': contentDisposition(INLINE.has(media.mime) ? 'inline' : 'attachment', media.originalName),
       // Stored files never change, so browsers may keep them; `private` keeps shared proxy caches
       // from holding a copy of what was shared in a room.
-      'cache-control': 'private, max-age=31536000, immutable',
+      // A private room's file is asked for again each time (a member removed since gets a 404).
+      'cache-control': members ? 'private, no-cache' : 'private, max-age=31536000, immutable',
       'accept-ranges': 'bytes',
       etag
     })

@@ -22,7 +22,7 @@ describe('POST /api/auth/register', () => {
     expect(res.statusCode).toBe(201)
     const body = res.json()
     expect(body).toMatchObject({ tokenType: 'bearer', user: { username } })
-    expect(Object.keys(body.user).sort()).toEqual(['createdAt', 'id', 'username'])
+    expect(Object.keys(body.user).sort()).toEqual(['createdAt', 'id', 'isAdmin', 'username'])
     expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(119 * 60_000)
     expect(res.body).not.toMatch(/\$2[aby]\$/) // no hash
   })

@@ -20,7 +20,7 @@ describe('limits across nodes', () => {
     base = cluster.nodes.map((node) => node.url)
     // Three of the four registrations this address may make in the hour, one on each node.
     users = [await register(base[0]!, name('a')), await register(base[1]!, name('b')), await register(base[2]!, name('c'))]
-  }, 60_000)
+  }, 180_000)
   afterAll(async () => cluster?.stop())
 
   it('registrations per hour count on every node together', async () => {
@@ -90,7 +90,7 @@ describe('while Redis is away', () => {
     redisPort = await freePort()
     await startRedis()
     cluster = await startCluster(1, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, MESSAGES_PER_SECOND: '1' })
-  }, 60_000)
+  }, 180_000)
   afterAll(async () => {
     await cluster?.stop()
     await stopRedis()

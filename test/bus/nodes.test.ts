@@ -1,5 +1,6 @@
-// Three real server processes, one SQLite file (WAL works across processes on one machine) and one
-// Redis: messages, rooms, presence, typing and logouts reach the sockets of every node, once.
+// Three real server processes, one database and one Redis: messages, rooms, presence, typing and
+// logouts reach the sockets of every node, once. The database is one SQLite file (WAL works across
+// processes on one machine), or a PostgreSQL schema under npm run test:pg.
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, settle, type Frame, type TestSocket } from '../realtime/ws-client.js'
@@ -13,7 +14,7 @@ beforeAll(async () => {
   redis = await testRedis()
   cluster = await startCluster(3)
   base = cluster.nodes.map((node) => node.url)
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await cluster?.stop()
@@ -34,6 +35,17 @@ async function messagesIn (socket: TestSocket, roomId: number, count: number, ti
 }
 
 describe('several nodes over Redis', () => {
+  it(`the nodes share the store this run asked for (${process.env.TEST_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, async () => {
+    // PostgreSQL's disk is not the node's business: health says null there, a size on SQLite.
+    for (const b of base) {
+      const health = await (await fetch(`${b}/api/health`)).json() as { databaseDisk: unknown, redis: string | null }
+      expect(health.redis).toBe('ok')
+      if (cluster.store === 'postgres') expect(health.databaseDisk).toBeNull()
+      else expect(health.databaseDisk).not.toBeNull()
+    }
+    expect(cluster.store).toBe(process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite')
+  })
+
   it('a message sent on one node reaches the sockets on every node exactly once, in order', async () => {
     const alice = await register(base[0]!, name('alice'))
     const sockets = await Promise.all(base.map(async (b) => connect(b, alice.token)))
@@ -72,21 +84,26 @@ describe('several nodes over Redis', () => {
   })
 
   it('presence: joined lists users on every node; online and offline frames cross nodes, once per user', async () => {
-    const roomRes = await post(base[0]!, '/api/rooms', (await register(base[0]!, name('owner'))).token, { name: name('presence') })
+    const owner = await register(base[0]!, name('owner'))
+    const roomRes = await post(base[0]!, '/api/rooms', owner.token, { name: name('presence') })
     const { room } = await roomRes.json() as { room: { id: number } }
     const carol = await register(base[0]!, name('carol'))
     const dave = await register(base[1]!, name('dave'))
+    // The owner watches from nodes B and C: when their sockets hear of carol, so has each node.
+    const watchers = [await connect(base[1]!, owner.token), await connect(base[2]!, owner.token)]
+    for (const watcher of watchers) await joined(watcher, room.id)
     const onA = await connect(base[0]!, carol.token)
     await joined(onA, room.id)
+    for (const watcher of watchers) await watcher.waitFor((f) => f.type === 'presence' && f.user.id === carol.id && f.status === 'online', { timeoutMs: 5000 })
     const onB = await connect(base[1]!, dave.token)
     // Carol is online on node A only: node B lists her.
     const seen = await joined(onB, room.id)
-    expect(seen.online.map((u: { id: number }) => u.id).sort()).toEqual([carol.id, dave.id].sort())
+    expect(seen.online.map((u: { id: number }) => u.id).sort()).toEqual([owner.id, carol.id, dave.id].sort())
     await onA.waitFor((f) => f.type === 'presence' && f.user.id === dave.id && f.status === 'online', { timeoutMs: 5000 })
     // Dave opens a second socket on node C: he was online already, so nobody is told again.
     const onC = await connect(base[2]!, dave.token)
     const alsoSeen = await joined(onC, room.id)
-    expect(alsoSeen.online.map((u: { id: number }) => u.id).sort()).toEqual([carol.id, dave.id].sort())
+    expect(alsoSeen.online.map((u: { id: number }) => u.id).sort()).toEqual([owner.id, carol.id, dave.id].sort())
     // Typing on node A reaches node B and C (not carol's own sockets).
     onA.send({ type: 'typing', roomId: room.id, isTyping: true })
     await onB.waitFor((f) => f.type === 'typing' && f.user.id === carol.id && f.isTyping === true, { timeoutMs: 5000 })
@@ -102,6 +119,7 @@ describe('several nodes over Redis', () => {
     await settle(300)
     expect(onA.of('presence', (f) => f.user.id === dave.id).map((f) => f.status)).toEqual(['online', 'offline'])
     await onA.close()
+    for (const watcher of watchers) await watcher.close()
   })
 
   it('a logout on node B closes that token\'s sockets on node A (4001), and node C refuses it', async () => {

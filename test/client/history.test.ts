@@ -6,12 +6,12 @@ import { createHistory } from '../../public/js/history.js'
 import { createChat } from '../../public/js/chat.js'
 import type { Frame, Message, Page, PageQuery, Room, User } from '../../public/js/types.js'
 
-const ME: User = { id: 1, username: 'me', createdAt: '2024-01-01T00:00:00.000Z' }
+const ME: User = { id: 1, username: 'me', createdAt: '2024-01-01T00:00:00.000Z', isAdmin: false }
 const BOB = { id: 2, username: 'bob' }
-const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z', lastSeq: 0 }
+const ROOM: Room = { id: 1, name: 'General', topic: '', createdBy: null, createdAt: '2024-01-01T00:00:00.000Z', lastSeq: 0, kind: 'public', archived: false }
 
 const message = (id: number, roomId = ROOM.id): Message => ({
-  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString(), seq: id
+  id, roomId, author: BOB, body: `m${id}`, attachment: null, clientId: null, createdAt: new Date(id * 1000).toISOString(), seq: id, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null
 })
 
 /** Pages of one room the way the server answers GET /api/rooms/:id/messages (oldest first). */

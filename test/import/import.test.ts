@@ -1,18 +1,18 @@
 // `npm run import` on the real CLI process, from an original-format folder built here, into a
-// real SQLite file; then the real app on the result (logins with the old passwords, history,
-// files served without their metadata).
-import Database from 'better-sqlite3'
+// real SQLite file and into a fresh PostgreSQL schema; then the real app on the result (logins
+// with the old passwords, history, files served without their metadata).
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { Fernet } from '../../src/crypto/fernet.js'
-import { bearer, makeTestConfig, tempDir } from '../helper.js'
-import { snapshot } from '../hardening/support.js'
+import type { Config } from '../../src/config.js'
+import { bearer, selectColumn, tempDir } from '../helper.js'
 import { GPS_EXIF, makeMp4, makePdf } from '../uploads/helpers.js'
 import { OriginalApp } from './fixture.js'
+import { openTarget, STORES, type Target } from './targets.js'
 
 const ROOT = new URL('../../', import.meta.url)
 const TSX = new URL('node_modules/tsx/dist/loader.mjs', ROOT).href
@@ -33,18 +33,22 @@ function runImport (cwd: string, env: Record<string, string>, args: string[]): P
 const gpsJpeg = () => sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 30, b: 90 } } })
   .jpeg().withExif(GPS_EXIF).toBuffer()
 
-describe('npm run import', () => {
+describe.each(STORES)('npm run import into %s', (kind) => {
   const dir = tempDir('secure-chat-import-')
   const originalDir = join(dir, 'old-app')
   const oursDir = join(dir, 'ours')
-  const config = makeTestConfig({}, oursDir)
-  const env = { ENCRYPTION_KEY: config.encryptionKeys.join(','), DATABASE_URL: config.databasePath, MEDIA_DIR: config.mediaDir, SECRET_KEY: 'not used by the tools' }
+  let target: Target
+  let config: Config
+  let env: Record<string, string>
   let original: OriginalApp
   const ids: Record<string, number> = {}
   const msg: Record<string, number> = {}
   let adminOurs: { id: number }
 
   beforeAll(async () => {
+    target = await openTarget(kind, oursDir)
+    config = target.config
+    env = target.env
     original = new OriginalApp(originalDir)
     ids.alice = original.addUser({ username: 'alice', password: 'alice password 1' })
     ids.Alice = original.addUser({ username: 'ALICE', password: 'other alice pw' })
@@ -80,21 +84,24 @@ describe('npm run import', () => {
     await app.close()
   }, 60_000)
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  afterAll(async () => {
+    await target?.drop()
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   it('changes nothing with a key that does not read the original\'s messages', async () => {
-    const before = snapshot(config.databasePath)
+    const before = await target.snapshot()
     const wrongKey = join(dir, 'wrong.key')
     writeFileSync(wrongKey, Fernet.generateKey())
     const run = await runImport(oursDir, env, [originalDir, '--key-file', wrongKey])
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/^The key does not read the original's messages.*Nothing was imported\.\n$/)
-    expect(snapshot(config.databasePath)).toEqual(before)
+    expect(await target.snapshot()).toEqual(before)
     expect(readdirSync(config.mediaDir)).toEqual([])
   }, 60_000)
 
   it('--dry-run reports what would happen and writes nothing', async () => {
-    const before = snapshot(config.databasePath)
+    const before = await target.snapshot()
     const run = await runImport(oursDir, env, [originalDir, '--dry-run'])
     expect(run.stderr).toMatch(/^10\/10 messages · [\d,]+\/s\n$/) // not a terminal: no bar, one plain line at the end
     expect(run.code).toBe(0)
@@ -102,7 +109,7 @@ describe('npm run import', () => {
     expect(run.stdout).toContain('users:    7 imported, 5 of them renamed')
     expect(run.stdout).toContain('messages: 10 imported')
     expect(run.stdout).toContain('files:    3 imported, 1 missing, 2 refused')
-    expect(snapshot(config.databasePath)).toEqual(before)
+    expect(await target.snapshot()).toEqual(before)
     expect(readdirSync(config.mediaDir)).toEqual([])
   }, 60_000)
 
@@ -110,6 +117,7 @@ describe('npm run import', () => {
     const run = await runImport(oursDir, env, [originalDir])
     expect(run.code).toBe(0)
     const out = run.stdout
+    expect(out).toContain(kind === 'postgres' ? 'into PostgreSQL (DATABASE_URL) …' : `into ${config.databasePath} …`)
     expect(out).toContain('users:    7 imported, 5 of them renamed')
     expect(out).toContain('"ALICE" → ALICE_2') // alice had it first: a case clash
     expect(out).toContain('"José García" → Jose_Garcia')
@@ -127,13 +135,13 @@ describe('npm run import', () => {
   }, 60_000)
 
   it('runs a second time without importing anything twice', async () => {
-    const before = snapshot(config.databasePath)
+    const before = await target.snapshot()
     const files = readdirSync(config.mediaDir)
     const run = await runImport(oursDir, env, [originalDir])
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('users:    0 imported, 0 of them renamed, 7 imported before')
     expect(run.stdout).toContain('messages: 0 imported, 10 imported before')
-    expect(snapshot(config.databasePath)).toEqual(before)
+    expect(await target.snapshot()).toEqual(before)
     expect(readdirSync(config.mediaDir)).toEqual(files)
   }, 60_000)
 
@@ -154,9 +162,7 @@ describe('npm run import', () => {
       // Our own Admin is untouched: their password, not the original admin's.
       expect((await login('Admin', 'our own admin pw')).json().user.id).toBe(adminOurs.id)
       expect((await login('Admin', 'the old admin pw')).statusCode).toBe(401)
-      const carol = new Database(config.databasePath, { readonly: true })
-      expect(carol.prepare("SELECT password_hash FROM users WHERE username = 'carol'").pluck().get()).toMatch(/^\$2b\$12\$/)
-      carol.close()
+      expect(await selectColumn(config, "SELECT password_hash FROM users WHERE username = 'carol'")).toEqual([expect.stringMatching(/^\$2b\$12\$/)])
     })
 
     it('keeps authors, order, times and text; uploads become attachments made safe like new uploads', async () => {
@@ -200,46 +206,50 @@ describe('npm run import', () => {
   })
 })
 
-describe('npm run import, larger and odd inputs', () => {
+describe.each(STORES)('npm run import into %s, larger and odd inputs', (kind) => {
   it('imports a few thousand messages across batches in order, with the key from the original\'s .env', async () => {
     const dir = tempDir('secure-chat-import-')
+    const target = await openTarget(kind, join(dir, 'ours'))
     try {
       const original = new OriginalApp(join(dir, 'old'), { keyIn: 'env' })
       const users = [original.addUser({ username: 'u one', password: 'password one' }), original.addUser({ username: 'u-two', password: 'password two' })]
       original.addTextMessages(3000, [1, 2], users)
       original.close()
-      const config = makeTestConfig({}, join(dir, 'ours'))
-      const env = { ENCRYPTION_KEY: config.encryptionKeys[0]!, DATABASE_URL: config.databasePath, MEDIA_DIR: config.mediaDir }
-      const run = await runImport(dir, env, [join(dir, 'old')])
+      const { config } = target
+      const run = await runImport(dir, { ...target.env, ENCRYPTION_KEY: config.encryptionKeys[0]! }, [join(dir, 'old')])
       expect(run.stderr).toMatch(/^(?:[\d,]+\/3,000 messages · [\d,]+\/s.*\n)*3,000\/3,000 messages · [\d,]+\/s\n$/)
       expect(run.stdout).toContain('messages: 3000 imported')
-      const db = new Database(config.databasePath, { readonly: true })
       const ring = new Fernet(config.encryptionKeys[0]!)
-      const rows = db.prepare('SELECT room_id, body FROM messages ORDER BY id').all() as Array<{ room_id: number, body: string }>
-      expect(rows).toHaveLength(3000)
-      expect(rows.every((r, i) => r.room_id === [1, 2][i % 2] && ring.decrypt(r.body).toString() === `message ${i} ✓`)).toBe(true)
-      expect(db.prepare('SELECT message_count FROM rooms WHERE id IN (1, 2) ORDER BY id').pluck().all()).toEqual([1500, 1500])
-      db.close()
+      const rooms = await selectColumn(config, 'SELECT room_id FROM messages ORDER BY id')
+      const bodies = await selectColumn(config, 'SELECT body FROM messages ORDER BY id') as string[]
+      expect(rooms).toHaveLength(3000)
+      expect(rooms.every((room, i) => room === [1, 2][i % 2] && ring.decrypt(bodies[i]!).toString() === `message ${i} ✓`)).toBe(true)
+      expect((await selectColumn(config, 'SELECT message_count FROM rooms WHERE id IN (1, 2) ORDER BY id')).map(Number)).toEqual([1500, 1500])
+      // Each room's seq runs 1, 2, 3… in the original's order, and its counter says where it stands.
+      const seqs = (await selectColumn(config, 'SELECT seq FROM messages WHERE room_id = 2 ORDER BY id')).map(Number)
+      expect(seqs).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1))
+      expect((await selectColumn(config, 'SELECT last_seq FROM rooms WHERE id = 2')).map(Number)).toEqual([1500])
     } finally {
+      await target.drop()
       rmSync(dir, { recursive: true, force: true })
     }
   }, 120_000)
 
   it('refuses a folder without the original\'s database, or without a key, in one line', async () => {
     const dir = tempDir('secure-chat-import-')
+    const target = await openTarget(kind, join(dir, 'ours'))
     try {
-      const config = makeTestConfig({}, join(dir, 'ours'))
-      const env = { ENCRYPTION_KEY: config.encryptionKeys[0]!, DATABASE_URL: config.databasePath }
-      const none = await runImport(dir, env, [join(dir, 'nowhere')])
+      const none = await runImport(dir, target.env, [join(dir, 'nowhere')])
       expect(none.code).toBe(1)
       expect(none.stderr).toBe(`No database at ${join(dir, 'nowhere', 'chat.db')}: give the original app's folder (the one with chat.db), or --db <file>.\n`)
       const original = new OriginalApp(join(dir, 'old'), { keyIn: 'none' })
       original.close()
-      const keyless = await runImport(dir, env, [join(dir, 'old')])
+      const keyless = await runImport(dir, target.env, [join(dir, 'old')])
       expect(keyless.code).toBe(1)
       expect(keyless.stderr).toMatch(/^No key for the original's messages: .*--key-file <file>\.\n$/)
-      expect(existsSync(config.databasePath)).toBe(false)
+      expect(await target.tables()).toEqual([])
     } finally {
+      await target.drop()
       rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)

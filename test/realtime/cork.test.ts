@@ -76,7 +76,7 @@ describe('corkOf', () => {
     hub.add(client)
     hub.join(client, 1)
     // Past the 64 KiB flush mark too: the stand-in is never flushed or queued.
-    for (let i = 0; i < 40; i++) hub.message({ type: 'message', message: { id: i + 1, roomId: 1, author: { id: 2, username: 'u2' }, body: 'x'.repeat(4000), attachment: null, clientId: null, createdAt: '', seq: i + 1 } })
+    for (let i = 0; i < 40; i++) hub.message({ type: 'message', message: { id: i + 1, roomId: 1, author: { id: 2, username: 'u2' }, body: 'x'.repeat(4000), attachment: null, clientId: null, createdAt: '', seq: i + 1, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null } })
     await nextTick()
     expect(socket.sent).toHaveLength(40)
     expect(JSON.parse(socket.sent[39]!).message.id).toBe(40)

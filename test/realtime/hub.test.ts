@@ -27,7 +27,7 @@ function client (hub: Hub, userId: number, jti = `t${nextId++}`, exp = FAR): [Cl
   return [c, socket]
 }
 const message = (roomId: number, authorId: number, id = 1): Message =>
-  ({ id, roomId, author: { id: authorId, username: `u${authorId}` }, body: 'b', attachment: null, clientId: null, createdAt: '', seq: id })
+  ({ id, roomId, author: { id: authorId, username: `u${authorId}` }, body: 'b', attachment: null, clientId: null, createdAt: '', seq: id, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null })
 
 afterEach(() => { vi.restoreAllMocks() })
 

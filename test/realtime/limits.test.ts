@@ -93,7 +93,7 @@ describe('limits', () => {
 
     // A flood in the room, straight through the event bus the hub listens to (no database work):
     // 64 KiB per turn, so a reading client never falls behind by more than that.
-    const message: Message = { id: 1, roomId: GENERAL, author: { id: bob.id, username: bob.username }, body: 'x'.repeat(8000), attachment: null, clientId: null, createdAt: new Date().toISOString(), seq: 1 }
+    const message: Message = { id: 1, roomId: GENERAL, author: { id: bob.id, username: bob.username }, body: 'x'.repeat(8000), attachment: null, clientId: null, createdAt: new Date().toISOString(), seq: 1, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null }
     let sent = 0
     for (let turn = 0; turn < 2000 && t.app.hub.socketsOf(alice.id) > 0; turn++) {
       for (let i = 0; i < 8; i++) t.app.events.emit('message', { ...message, id: ++sent })

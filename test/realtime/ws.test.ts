@@ -146,7 +146,8 @@ describe('chatting', () => {
     expect((await b.waitFor(isMessage(sent.id))).message).toEqual(sent)
 
     const created = await t.app.inject({ method: 'POST', url: '/api/rooms', headers: bearer(alice.token), payload: { name: uniqueName('new'), topic: 't' } })
-    const room = created.json().room
+    const { myRole, ...room } = created.json().room // the caller's own field stays out of frames
+    expect(myRole).toBe('owner')
     for (const socket of [b, idle]) expect(await socket.waitFor((f) => f.type === 'room' && f.room.id === room.id)).toEqual({ type: 'room', room })
     await idle.sync()
     expect(idle.of('message')).toHaveLength(0)

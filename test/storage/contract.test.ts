@@ -90,7 +90,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
   it('users: create once per name whatever its case, find for login and by id', async () => {
     const { store } = await open()
     const alice = (await store.users.create('Alice', 'hash-a'))!
-    expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', createdAt: expect.stringMatching(ISO) })
+    expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', createdAt: expect.stringMatching(ISO), isAdmin: true }) // the first account
     expect(await store.users.create('alice', 'other')).toBeNull()
     expect(await store.users.findForLogin('ALICE')).toEqual({ user: alice, passwordHash: 'hash-a' })
     expect(await store.users.findForLogin('bob')).toBeNull()
@@ -102,7 +102,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     const { store } = await open()
     const alice = (await store.users.create('alice', 'h'))!
     const room = (await store.rooms.create('Zeta', 'last', alice.id))!
-    expect(room).toEqual({ id: 4, name: 'Zeta', topic: 'last', createdBy: { id: alice.id, username: 'alice' }, createdAt: expect.stringMatching(ISO), lastSeq: 0 })
+    expect(room).toEqual({ id: 4, name: 'Zeta', topic: 'last', createdBy: { id: alice.id, username: 'alice' }, createdAt: expect.stringMatching(ISO), lastSeq: 0, kind: 'public', archived: false })
     expect(await store.rooms.create('ZETA', '', alice.id)).toBeNull()
     expect(await store.rooms.create('Ｚｅｔａ', '', alice.id)).toBeNull()
     await store.rooms.create('alpha', '', alice.id)
@@ -117,7 +117,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     const alice = (await store.users.create('alice', 'h'))!
     const attachment = { url: '/media/a.pdf', name: 'a.pdf', mime: 'application/pdf', size: 3, kind: 'file' as const }
     const first = await store.messages.insert({ roomId: 1, author: alice, body: 'héllo 👋', attachment, clientId: 'c1' })
-    expect(first).toEqual({ created: true, message: { id: expect.any(Number), roomId: 1, author: { id: alice.id, username: 'alice' }, body: 'héllo 👋', attachment, clientId: 'c1', createdAt: expect.stringMatching(ISO), seq: 1 } })
+    expect(first).toEqual({ created: true, message: { id: expect.any(Number), roomId: 1, author: { id: alice.id, username: 'alice' }, body: 'héllo 👋', attachment, clientId: 'c1', createdAt: expect.stringMatching(ISO), seq: 1, editedAt: null, deletedAt: null, replyTo: null, reactions: [], mentions: [], pinned: null } })
     expect(await store.messages.insert({ roomId: 1, author: alice, body: 'retry', clientId: 'c1' })).toEqual({ created: false, message: first.message })
     const results = await store.messages.insertBatch([
       { roomId: 1, author: alice, body: 'a' },
@@ -214,7 +214,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
       { name: 'bbbb.webp', mime: 'image/webp', originalName: 'Beach-preview.webp', size: 50, uploaderId: alice.id }
     ]
     await store.media.add(records)
-    expect(await store.media.get('aaaa.jpg')).toEqual(records[0])
+    expect(await store.media.get('aaaa.jpg')).toEqual({ ...records[0], roomId: null })
     expect(await store.media.usage(alice.id)).toBe(1050)
     expect(await store.media.usage(9999)).toBe(0)
     const { message } = await store.messages.insert({ roomId: 1, author: alice, body: '' })

@@ -65,23 +65,6 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     expect(await ids(query([word([1, 2], 'release')], { roomIds: [] }))).toEqual([])
   })
 
-  it('around: the page centred on a message (jumping to a hit), with what lies beyond either side', async () => {
-    const store = await open(dialect, ring)
-    const alice = (await store.users.create('alice', 'x'))!
-    const ids: number[] = []
-    for (let i = 0; i < 10; i++) ids.push((await store.messages.insert({ roomId: 1, author: alice, body: `m${i}` })).message.id)
-    await store.messages.insert({ roomId: 2, author: alice, body: 'elsewhere' })
-    const page = await store.messages.around(1, ids[5]!, 5)
-    expect(page.messages.map((m) => m.body)).toEqual(['m3', 'm4', 'm5', 'm6', 'm7'])
-    expect([page.hasMoreBefore, page.hasMoreAfter]).toEqual([true, true])
-    const start = await store.messages.around(1, ids[0]!, 4)
-    expect(start.messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3'])
-    expect([start.hasMoreBefore, start.hasMoreAfter]).toEqual([false, true])
-    const end = await store.messages.around(1, ids[9]!, 4)
-    expect(end.messages.map((m) => m.body)).toEqual(['m8', 'm9'])
-    expect([end.hasMoreBefore, end.hasMoreAfter]).toEqual([true, false])
-  })
-
   it('replace (an edit) and remove (a delete); tokens of a missing message are not written', async () => {
     const store = await open(dialect, ring)
     const alice = (await store.users.create('alice', 'x'))!

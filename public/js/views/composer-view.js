@@ -86,7 +86,7 @@ export function createComposerView ({ store, chat, beforeSend }) {
     draftRoom = roomId
     input.value = roomId === null ? '' : drafts.get(roomId) ?? ''
     const rs = roomId === null ? undefined : store.state.rooms.get(roomId)
-    input.placeholder = rs ? `Message #${rs.room.name}` : 'Write a message'
+    input.placeholder = rs ? `Message ${rs.room.kind === 'dm' ? store.title(rs.room) : `#${rs.room.name}`}` : 'Write a message'
     autosize()
   })
 

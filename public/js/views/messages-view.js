@@ -15,6 +15,8 @@ const LOAD_OLDER_AT_PX = 300
 
 /** @param {{ store: Store, chat: Chat, onOpenImage: (url: string, name: string) => void }} deps */
 export function createMessagesView ({ store, chat, onOpenImage }) {
+  /** A room's heading: `#name`, or a DM's people. @param {import('../types.js').RoomState} rs */
+  const label = (rs) => rs.room.kind === 'dm' ? store.title(rs.room) : `#${rs.room.name}`
   const scroller = byId('message-scroller', HTMLDivElement)
   const list = byId('message-list', HTMLOListElement)
   const status = byId('history-status', HTMLParagraphElement)
@@ -113,7 +115,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
 
     status.textContent = rs.loadingOlder ? 'Loading earlier messages…'
       : rs.hasOlder ? ''
-        : items.length ? `This is the beginning of #${rs.room.name}.` : `No messages in #${rs.room.name} yet. Say hello!`
+        : items.length ? `This is the beginning of ${label(rs)}.` : `No messages in ${label(rs)} yet. Say hello!`
     const newest = items.at(-1)?.key ?? ''
     const grewAtEnd = newest !== lastKey
     lastKey = newest
@@ -144,7 +146,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
       stick = true
       jump.hidden = true
     }
-    heading.textContent = `#${rs.room.name}`
+    heading.textContent = label(rs)
     topic.textContent = rs.room.topic
     topic.hidden = !rs.room.topic
     render()
@@ -180,7 +182,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   store.on('messages', (roomId) => { if (roomId === store.state.currentRoomId) render() })
   store.on('rooms', () => {
     const rs = store.state.currentRoomId === null ? undefined : store.state.rooms.get(store.state.currentRoomId)
-    if (rs) heading.textContent = `#${rs.room.name}`
+    if (rs) heading.textContent = label(rs)
   })
 
   return { scrollToBottom }

@@ -1,6 +1,7 @@
-// Room list with unread badges, the "create room" form, and the unread count in the page title.
-// Each room is a button whose accessible name is exactly the room's name; the count is
-// aria-hidden and read out through aria-describedby instead.
+// Room list (sections "Rooms" and "Direct messages") with unread badges, the "create room" form
+// (public or private), and the unread count in the page title. Each room is a button whose
+// accessible name is the room's name (a DM's: its people), followed for a private room by the
+// word "Private" (the lock icon is aria-hidden); the count is read out through aria-describedby.
 
 import { byId, h } from '../lib/dom.js'
 import { ApiError } from '../api.js'
@@ -11,11 +12,13 @@ import { ApiError } from '../api.js'
 /** @param {{ store: Store, chat: Chat, onPicked: () => void }} deps */
 export function createRoomsView ({ store, chat, onPicked }) {
   const list = byId('room-list', HTMLUListElement)
+  const dmList = byId('dm-list', HTMLUListElement)
   const form = byId('create-room-form', HTMLFormElement)
   const input = byId('room-name', HTMLInputElement)
+  const privateBox = byId('room-private', HTMLInputElement)
   const error = byId('create-room-error', HTMLParagraphElement)
   const drawerBadge = byId('drawer-badge', HTMLSpanElement)
-  /** @type {Map<number, { item: HTMLLIElement, button: HTMLButtonElement, name: HTMLSpanElement, badge: HTMLSpanElement, described: HTMLSpanElement }>} */
+  /** @type {Map<number, { item: HTMLLIElement, button: HTMLButtonElement, name: HTMLSpanElement, mark: HTMLSpanElement, lock: HTMLSpanElement, badge: HTMLSpanElement, described: HTMLSpanElement }>} */
   const rows = new Map()
 
   /** @param {number} id */
@@ -23,6 +26,8 @@ export function createRoomsView ({ store, chat, onPicked }) {
     let r = rows.get(id)
     if (r) return r
     const name = h('span', { class: 'room-name' })
+    const mark = h('span', { class: 'room-hash', 'aria-hidden': 'true' }, '#')
+    const lock = h('span', { class: 'room-lock' }, h('span', { 'aria-hidden': 'true' }, '🔒'), h('span', { class: 'visually-hidden' }, ' Private'))
     const badge = h('span', { class: 'badge', 'aria-hidden': 'true' })
     const button = h('button', {
       type: 'button',
@@ -33,9 +38,9 @@ export function createRoomsView ({ store, chat, onPicked }) {
         chat.selectRoom(id)
         onPicked()
       }
-    }, h('span', { class: 'room-hash', 'aria-hidden': 'true' }, '#'), name, badge)
+    }, mark, name, lock, badge)
     const described = h('span', { id: `room-unread-${id}`, class: 'visually-hidden' })
-    r = { item: h('li', {}, button, described), button, name, badge, described }
+    r = { item: h('li', {}, button, described), button, name, mark, lock, badge, described }
     rows.set(id, r)
     return r
   }
@@ -43,10 +48,23 @@ export function createRoomsView ({ store, chat, onPicked }) {
   function render () {
     const current = store.state.currentRoomId
     const ordered = store.roomList()
-    ordered.forEach((rs, index) => {
+    // Rooms gone (left, kicked, banned) leave the list.
+    for (const [id, r] of rows) {
+      if (store.state.rooms.has(id)) continue
+      r.item.remove()
+      rows.delete(id)
+    }
+    const placed = { rooms: 0, dms: 0 }
+    ordered.forEach((rs) => {
       const r = row(rs.room.id)
-      r.name.textContent = rs.room.name
-      r.button.title = rs.room.topic || rs.room.name
+      const dm = rs.room.kind === 'dm'
+      const target = dm ? dmList : list
+      const index = dm ? placed.dms++ : placed.rooms++
+      r.name.textContent = store.title(rs.room)
+      r.mark.textContent = dm ? '@' : '#'
+      r.lock.hidden = rs.room.kind !== 'private'
+      r.button.classList.toggle('archived', rs.room.archived)
+      r.button.title = rs.room.topic || store.title(rs.room)
       const count = rs.room.id === current && rs.unread === 0 ? 0 : rs.unread
       r.badge.textContent = count > 99 ? '99+' : String(count)
       r.badge.hidden = count === 0
@@ -54,7 +72,7 @@ export function createRoomsView ({ store, chat, onPicked }) {
       r.button.classList.toggle('unread', count > 0)
       if (rs.room.id === current) r.button.setAttribute('aria-current', 'true')
       else r.button.removeAttribute('aria-current')
-      if (list.children[index] !== r.item) list.insertBefore(r.item, list.children[index] ?? null)
+      if (target.children[index] !== r.item) target.insertBefore(r.item, target.children[index] ?? null)
     })
     const total = store.totalUnread()
     document.title = total > 0 ? `(${total}) Secure Chat` : 'Secure Chat'
@@ -74,8 +92,9 @@ export function createRoomsView ({ store, chat, onPicked }) {
       return
     }
     try {
-      await chat.createRoom(name)
+      await chat.createRoom(name, privateBox.checked ? 'private' : 'public')
       input.value = ''
+      privateBox.checked = false
       onPicked()
     } catch (err) {
       const detail = err instanceof ApiError ? err.fieldErrors[0]?.message : undefined

@@ -3,18 +3,20 @@ import type { FernetRing } from '../../crypto/fernet.js'
 import { toMediaRecord, type MediaRecord, type MediaRow } from '../media.js'
 import type { MediaStore, TokensStore, UsersStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
-import type { User } from '../types.js'
-import { iso, type Sql } from './connect.js'
+import type { Author, User } from '../types.js'
+import { likePrefix } from '../users.js'
+import { iso, type Queries, type Sql } from './connect.js'
 
-interface UserRow { id: number, username: string, password_hash: string, created_at: Date }
+interface UserRow { id: number, username: string, password_hash: string, created_at: Date, is_admin: boolean }
 
-const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, createdAt: iso(row.created_at) })
+const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, createdAt: iso(row.created_at), isAdmin: row.is_admin })
 
 export function createPgUsers (sql: Sql): UsersStore {
   return {
     async create (username: string, passwordHash: string): Promise<User | null> {
-      const [row] = await sql<UserRow[]>`INSERT INTO users (username, password_hash, created_at)
-        VALUES (${username}, ${passwordHash}, ${new Date().toISOString()}) ON CONFLICT DO NOTHING RETURNING *`
+      // The first account of a database is its administrator (API.md "Moderation").
+      const [row] = await sql<UserRow[]>`INSERT INTO users (username, password_hash, created_at, is_admin)
+        VALUES (${username}, ${passwordHash}, ${new Date().toISOString()}, NOT EXISTS (SELECT 1 FROM users)) ON CONFLICT DO NOTHING RETURNING *`
       return row === undefined ? null : toUser(row)
     },
     async findForLogin (username: string) {
@@ -23,6 +25,18 @@ export function createPgUsers (sql: Sql): UsersStore {
     },
     async findById (id: number): Promise<User | null> {
       const [row] = await sql<UserRow[]>`SELECT * FROM users WHERE id = ${id}`
+      return row === undefined ? null : toUser(row)
+    },
+    async authors (ids: readonly number[]): Promise<Author[]> {
+      if (ids.length === 0) return []
+      return [...await sql<Author[]>`SELECT id, username FROM users WHERE id = ANY(${[...ids]}::int[])`]
+    },
+    async search (prefix: string, limit: number): Promise<Author[]> {
+      return [...await sql<Author[]>`SELECT id, username FROM users WHERE lower(username) LIKE lower(${likePrefix(prefix)})
+        ORDER BY lower(username) LIMIT ${limit}`]
+    },
+    async setAdmin (username: string, isAdmin: boolean): Promise<User | null> {
+      const [row] = await sql<UserRow[]>`UPDATE users SET is_admin = ${isAdmin} WHERE lower(username) = lower(${username}) RETURNING *`
       return row === undefined ? null : toUser(row)
     }
   }
@@ -42,18 +56,18 @@ export function createPgTokens (sql: Sql): TokensStore {
   }
 }
 
-export function createPgMedia (sql: Sql, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
+export function createPgMedia (sql: Queries, ring: FernetRing, unreadable: UnreadableRows): MediaStore {
   return {
     async add (records: readonly MediaRecord[]): Promise<void> {
       if (records.length === 0) return
       const now = new Date().toISOString()
       const rows = records.map((r) => ({
-        name: r.name, mime: r.mime, original_name: ring.encrypt(r.originalName), size: r.size, uploader_id: r.uploaderId, created_at: now
+        name: r.name, mime: r.mime, original_name: ring.encrypt(r.originalName), size: r.size, uploader_id: r.uploaderId, created_at: now, room_id: r.roomId ?? null
       }))
       await sql`INSERT INTO media ${sql(rows)}`
     },
     async get (name: string): Promise<MediaRecord | null> {
-      const [row] = await sql<MediaRow[]>`SELECT name, mime, original_name, size, uploader_id FROM media WHERE name = ${name}`
+      const [row] = await sql<MediaRow[]>`SELECT name, mime, original_name, size, uploader_id, room_id FROM media WHERE name = ${name}`
       return row === undefined ? null : toMediaRecord(row, ring, unreadable)
     },
     async link (messageId: number, names: readonly string[]): Promise<void> {

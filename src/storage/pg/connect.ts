@@ -19,6 +19,8 @@ export function connectPg (url: string, options: { max?: number } = {}): Sql {
 
 export type Sql = postgres.Sql
 export type Tx = postgres.TransactionSql
+/** Anything that runs a query: the pool, or a transaction (for work that must commit with the caller's). */
+export type Queries = postgres.ISql
 
 /** timestamptz → the API's ISO form, exactly as SQLite stores it (milliseconds, Z). */
 export const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString()

@@ -6,7 +6,9 @@ import type { Store } from '../store.js'
 import { createUnreadableRows } from '../unreadable.js'
 import { createPgMedia, createPgTokens, createPgUsers } from './accounts.js'
 import { connectPg, type Sql } from './connect.js'
-import { createPgMessages, pgMessageReader } from './messages.js'
+import { createPgLifecycle } from './lifecycle.js'
+import { createPgAudit, createPgBans, createPgMembers } from './conversations.js'
+import { createPgMessageReader, createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
 import { createPgSearch } from './search.js'
@@ -25,10 +27,14 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     users: createPgUsers(sql),
     rooms: createPgRooms(sql),
     messages: createPgMessages(sql, ring, unreadable),
+    lifecycle: createPgLifecycle(sql, ring, unreadable),
     tokens: createPgTokens(sql),
     reads: createPgReads(sql),
     media: createPgMedia(sql, ring, unreadable),
-    search: createPgSearch(sql, pgMessageReader(ring, unreadable)),
+    members: createPgMembers(sql),
+    bans: createPgBans(sql),
+    audit: createPgAudit(sql),
+    search: createPgSearch(sql, createPgMessageReader(sql, ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -43,7 +43,7 @@ export async function migratePg (sql: Sql, ring: FernetRing, log: (message: stri
 }
 
 /** Throws KeyMismatchError when no key in the ring reads the key-check row. */
-async function checkKeyPg (tx: Tx, ring: FernetRing): Promise<void> {
+export async function checkKeyPg (tx: Tx | Sql, ring: FernetRing): Promise<void> {
   const [row] = await tx<Array<{ value: string }>>`SELECT value FROM meta WHERE key = ${KEY_CHECK}`
   if (row === undefined) return
   try {

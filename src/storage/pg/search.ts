@@ -1,11 +1,11 @@
-// The search index on PostgreSQL (migration 3): one row per indexed message, its keyed tokens in a
+// The search index on PostgreSQL (migration 5): one row per indexed message, its keyed tokens in a
 // GIN-indexed tsvector written as a literal (no parser or dictionary: the hex stays as it is).
 // Word tokens carry their positions (phrases with <->, ts_rank); prefix tokens, marked with a `p`,
 // carry none. Queries are tsquery text built from hex tokens only.
 import type { SearchStore } from '../store.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message } from '../types.js'
 import type { Sql, Tx } from './connect.js'
-import type { MessageRow } from './messages.js'
+import { pgColumns, type PgMessageRow } from './messages.js'
 
 const HEX = /^[0-9a-f]+$/
 const FINGERPRINT = 'search_key'
@@ -37,11 +37,10 @@ export function tsqueryOf (terms: readonly IndexTerm[]): string {
     term.kind === 'prefix' ? `p${hex(a[0]!)}` : `(${a.map(hex).join(' <-> ')})`).join(' | ')})`).join(' & ')
 }
 
-type Row = MessageRow
+type Row = PgMessageRow
 
-export function createPgSearch (sql: Sql, toMessage: (row: Row) => Message): SearchStore {
-  const columns = sql`m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
-    FROM messages m JOIN users u ON u.id = m.user_id`
+export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => Promise<Message[]>): SearchStore {
+  const columns = pgColumns(sql)
 
   return {
     async keyFingerprint () {
@@ -65,10 +64,11 @@ export function createPgSearch (sql: Sql, toMessage: (row: Row) => Message): Sea
     },
     async scan (afterId, limit, which) {
       const rows = which === 'all'
-        ? await sql<Row[]>`SELECT ${columns} WHERE m.id > ${afterId} ORDER BY m.id LIMIT ${limit}`
-        : await sql<Row[]>`SELECT ${columns} WHERE m.id > ${afterId}
+        ? await sql<Row[]>`SELECT ${columns} WHERE m.id > ${afterId} AND m.deleted_at IS NULL ORDER BY m.id LIMIT ${limit}`
+        : await sql<Row[]>`SELECT ${columns} WHERE m.id > ${afterId} AND m.deleted_at IS NULL
             AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id) ORDER BY m.id LIMIT ${limit}`
-      return rows.map((row) => ({ message: toMessage(row), stamp: row.body }))
+      const messages = await toMessages(rows)
+      return rows.map((row, i) => ({ message: messages[i]!, stamp: row.body }))
     },
     async write (entries) {
       if (entries.length === 0) return 0
@@ -81,7 +81,7 @@ export function createPgSearch (sql: Sql, toMessage: (row: Row) => Message): Sea
     },
     async progress () {
       const [row] = await sql<Array<{ indexed: number, total: number }>>`SELECT
-        (SELECT count(*) FROM message_search)::int AS indexed, (SELECT count(*) FROM messages)::int AS total`
+        (SELECT count(*) FROM message_search)::int AS indexed, (SELECT count(*) FROM messages WHERE deleted_at IS NULL)::int AS total`
       return { indexed: row!.indexed, total: row!.total }
     },
     async find (query: IndexQuery) {
@@ -90,17 +90,17 @@ export function createPgSearch (sql: Sql, toMessage: (row: Row) => Message): Sea
       const author = query.authorName === null ? sql`` : sql`AND lower(u.username) = lower(${query.authorName})`
       let rows: Row[]
       if (query.terms.length === 0) {
-        rows = await sql<Row[]>`SELECT ${columns} WHERE m.id < ${before} AND m.room_id = ANY(${query.roomIds}::int[]) ${author}
+        rows = await sql<Row[]>`SELECT ${columns} WHERE m.id < ${before} AND m.deleted_at IS NULL AND m.room_id = ANY(${query.roomIds}::int[]) ${author}
           ORDER BY m.id DESC LIMIT ${query.limit} OFFSET ${query.offset}`
       } else {
         const tsq = tsqueryOf(query.terms)
         const order = query.order === 'relevance' ? sql`ts_rank(s.tokens, ${tsq}::tsquery) DESC, m.id DESC` : sql`m.id DESC`
-        rows = await sql<Row[]>`SELECT m.id, m.room_id, m.user_id, u.username, m.body, m.attachment, m.client_id, m.created_at, m.seq
-          FROM message_search s JOIN messages m ON m.id = s.message_id JOIN users u ON u.id = m.user_id
-          WHERE s.tokens @@ ${tsq}::tsquery AND m.id < ${before} AND m.room_id = ANY(${query.roomIds}::int[]) ${author}
+        rows = await sql<Row[]>`SELECT ${columns}
+          JOIN message_search s ON s.message_id = m.id
+          WHERE s.tokens @@ ${tsq}::tsquery AND m.id < ${before} AND m.deleted_at IS NULL AND m.room_id = ANY(${query.roomIds}::int[]) ${author}
           ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`
       }
-      return rows.map(toMessage)
+      return await toMessages(rows)
     }
   }
 }

@@ -1,0 +1,167 @@
+// The lifecycle's two figures (issue 14), against the built server (dist/server.js) on a temp dir:
+//  - reaction storm: message delivery p99 to 20 listeners while 100 users toggle reactions on one
+//    message, beside the same run without the storm (the goal: within 1.5×);
+//  - catch-up: 10,000 changes in a room, then `changes?since=0` paged through, in pages per second.
+// `npm run bench -- --only=lifecycle` (or `node --import tsx bench/lifecycle.ts [--quick]`).
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { Fernet } from '../src/crypto/fernet.js'
+import { fmt, freePort, sleep, summarize, type Summary } from './lib.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export interface LifecycleResult {
+  noStorm: Summary
+  storm: Summary
+  reactionsPerSec: number
+  catchUp: { changes: number, pages: number, pagesPerSec: number, messagesPerSec: number }
+}
+
+export interface LifecycleOptions { listeners: number, reactors: number, durationMs: number, ratePerSec: number, changes: number }
+
+export async function lifecycleBench (o: LifecycleOptions, build = true): Promise<LifecycleResult> {
+  if (build || !existsSync(join(ROOT, 'dist', 'server.js'))) {
+    const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+    if (built.status !== 0) throw new Error('npm run build failed')
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'secure-chat-bench-lifecycle-'))
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
+      DATABASE_URL: join(dir, 'chat.db'), MEDIA_DIR: join(dir, 'media'), ENCRYPTION_KEY: Fernet.generateKey(),
+      SECRET_KEY: Fernet.generateKey() + Fernet.generateKey(), BCRYPT_COST: '4',
+      MESSAGES_PER_SECOND: '0', REGISTRATIONS_PER_HOUR: '0', MAX_SOCKETS_PER_USER: '0'
+    }
+  })
+  try {
+    for (let i = 0; ; i++) {
+      try { if ((await fetch(`${base}/api/health`)).ok) break } catch {}
+      if (i > 200) throw new Error('server did not start')
+      await sleep(50)
+    }
+    const api = async (token: string, method: string, path: string, body?: unknown): Promise<any> => {
+      const res = await fetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      })
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+      return res.status === 204 ? null : await res.json()
+    }
+    const register = async (name: string): Promise<string> => {
+      const res = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'bench password 1' }) })
+      return ((await res.json()) as { token: string }).token
+    }
+    const sender = await register('sender')
+    const reactors = await Promise.all([...Array(o.reactors).keys()].map(async (i) => register(`reactor${i}`)))
+
+    // Listeners record when each timed message arrives.
+    const arrivals: number[] = []
+    const sockets = await Promise.all([...Array(o.listeners).keys()].map(async (i) => {
+      const token = await register(`listener${i}`)
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['bearer', token])
+      await new Promise<void>((resolve, reject) => {
+        ws.on('message', (data) => {
+          const frame = JSON.parse(String(data))
+          if (frame.type === 'ready') ws.send(JSON.stringify({ type: 'join', roomId: 1 }))
+          if (frame.type === 'joined') resolve()
+          if (frame.type === 'message' && frame.message.body.startsWith('t:')) arrivals.push(performance.now() - Number(frame.message.body.slice(2)))
+        })
+        ws.on('error', reject)
+      })
+      return ws
+    }))
+    const target = (await api(sender, 'POST', '/api/rooms/1/messages', { body: 'react to me' })).message.id as number
+
+    const timedRun = async (storm: boolean): Promise<{ summary: Summary, reactions: number }> => {
+      arrivals.length = 0
+      let stop = false
+      let reactions = 0
+      const stormers = storm
+        ? reactors.map(async (token, i) => {
+          const emoji = encodeURIComponent(['👍', '🎉', '❤️', '😀', '🔥'][i % 5]!)
+          while (!stop) {
+            await api(token, 'PUT', `/api/rooms/1/messages/${target}/reactions/${emoji}`)
+            await api(token, 'DELETE', `/api/rooms/1/messages/${target}/reactions/${emoji}`)
+            reactions += 2
+          }
+        })
+        : []
+      const started = performance.now()
+      const sends: Array<Promise<unknown>> = []
+      for (let n = 0; performance.now() - started < o.durationMs; n++) {
+        sends.push(api(sender, 'POST', '/api/rooms/1/messages', { body: `t:${performance.now()}` }))
+        await sleep(1000 / o.ratePerSec)
+      }
+      await Promise.all(sends)
+      await sleep(500)
+      stop = true
+      await Promise.all(stormers)
+      return { summary: summarize(arrivals), reactions: reactions / ((performance.now() - started) / 1000) }
+    }
+    const noStorm = await timedRun(false)
+    const storm = await timedRun(true)
+    for (const ws of sockets) ws.close()
+
+    // Catch-up: a room of its own, `changes` changes (sends and reaction toggles), then paged through.
+    const room = (await api(sender, 'POST', '/api/rooms', { name: 'catch-up' })).room.id as number
+    const ids: number[] = []
+    let made = 0
+    while (made < o.changes) {
+      const batch = Math.min(100, o.changes - made)
+      if (ids.length < 50) {
+        for (const m of await Promise.all([...Array(batch).keys()].map(async (i) => api(sender, 'POST', `/api/rooms/${room}/messages`, { body: `c${made + i}` })))) ids.push(m.message.id)
+      } else {
+        await Promise.all([...Array(batch).keys()].map(async (i) =>
+          api(reactors[i % reactors.length]!, (made + i) % 2 === 0 ? 'PUT' : 'DELETE', `/api/rooms/${room}/messages/${ids[i % ids.length]}/reactions/${encodeURIComponent('👍')}`)))
+      }
+      made += batch
+    }
+    const started = performance.now()
+    let since = 0
+    let pages = 0
+    let messages = 0
+    for (;;) {
+      const page = await api(sender, 'GET', `/api/rooms/${room}/changes?since=${since}&limit=500`)
+      pages++
+      messages += page.messages.length
+      since = page.messages.at(-1)?.seq ?? since
+      if (!page.hasMore) break
+    }
+    const seconds = (performance.now() - started) / 1000
+    return {
+      noStorm: noStorm.summary,
+      storm: storm.summary,
+      reactionsPerSec: storm.reactions,
+      catchUp: { changes: made, pages, pagesPerSec: pages / seconds, messagesPerSec: messages / seconds }
+    }
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => child.once('exit', resolve))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export function describeLifecycle (r: LifecycleResult): string {
+  const ratio = r.noStorm.p99 > 0 ? r.storm.p99 / r.noStorm.p99 : NaN
+  return [
+    `lifecycle: delivery p99 ${fmt(r.noStorm.p99)} ms without a storm, ${fmt(r.storm.p99)} ms during one (${fmt(r.reactionsPerSec)} reactions/s): ${fmt(ratio)}× (goal ≤ 1.5×)`,
+    `lifecycle: catch-up of ${r.catchUp.changes} changes in ${r.catchUp.pages} pages of 500: ${fmt(r.catchUp.pagesPerSec)} pages/s (${fmt(r.catchUp.messagesPerSec)} messages/s)`
+  ].join('\n')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick')
+  const result = await lifecycleBench(quick
+    ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
+    : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, !process.argv.includes('--no-build'))
+  console.log(describeLifecycle(result))
+}
