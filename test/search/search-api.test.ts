@@ -117,19 +117,28 @@ describe('GET /api/search', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/search?q=release' })).statusCode).toBe(401)
   })
 
-  it('authorization: every hit is in a room the caller may read (conversations/access.ts), also for a private room once they exist', async () => {
+  it('authorization: every hit is in a room the caller may read; a private room\'s only for its members, and no longer once removed', async () => {
     const owner = await registerUser(t.app)
-    // Private rooms come with the conversations work; where the server does not know them yet, this part has nothing to hide.
     const created = await t.app.inject({ method: 'POST', url: '/api/rooms', headers: bearer(owner.token), payload: { name: `secret-${Date.now()}`, visibility: 'private' } })
-    if (created.statusCode === 201) {
-      const roomId = created.json<{ room: { id: number } }>().room.id
-      await send(owner, roomId, 'release plans in the private room')
-      const hidden = await t.app.inject({ method: 'GET', url: `/api/search?q=release&roomId=${roomId}`, headers: bearer(bob.token) })
-      expect(hidden.statusCode).toBe(404)
-      expect(hidden.json().error.code).toBe('room_not_found')
-      expect(bodies(await search(t.app, owner.token, { q: 'private' }))).toEqual(['release plans in the private room'])
-    }
-    for (const user of [alice, bob]) {
+    expect(created.statusCode).toBe(201)
+    const roomId = created.json<{ room: { id: number } }>().room.id
+    await send(owner, roomId, 'release plans in the private room')
+    const hidden = await t.app.inject({ method: 'GET', url: `/api/search?q=release&roomId=${roomId}`, headers: bearer(bob.token) })
+    expect(hidden.statusCode).toBe(404)
+    expect(hidden.json().error.code).toBe('room_not_found')
+    expect(bodies(await search(t.app, owner.token, { q: 'private' }))).toEqual(['release plans in the private room'])
+    expect(bodies(await search(t.app, bob.token, { q: 'private' }))).toEqual([])
+
+    // A member finds it; removed, they do not.
+    const member = await registerUser(t.app)
+    expect((await t.app.inject({ method: 'POST', url: `/api/rooms/${roomId}/members`, headers: bearer(owner.token), payload: { userId: member.id } })).statusCode).toBe(201)
+    expect(bodies(await search(t.app, member.token, { q: 'private' }))).toEqual(['release plans in the private room'])
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/rooms/${roomId}/members/${member.id}`, headers: bearer(owner.token) })).statusCode).toBe(204)
+    expect(bodies(await search(t.app, member.token, { q: 'private' }))).toEqual([])
+    expect((await t.app.inject({ method: 'GET', url: `/api/search?q=private&roomId=${roomId}`, headers: bearer(member.token) })).statusCode).toBe(404)
+
+    // bob is no server administrator (alice, the first account, is: she may read private rooms).
+    for (const user of [bob]) {
       const readable = await readableRoomIds(t.app.storage, { id: user.id, isAdmin: false })
       const page = await search(t.app, user.token, { q: 'release', limit: '50' })
       expect(page.results.length).toBeGreaterThan(0)
@@ -139,6 +148,19 @@ describe('GET /api/search', () => {
         expect(r.message.body).not.toContain('private room')
       }
     }
+  })
+
+  it('an edited message is found by its current text only; a deleted one never', async () => {
+    const edited = await send(alice, 2, 'the zebrafish arrives tuesday')
+    const gone = await send(alice, 2, 'the zebrafish leaves friday')
+    expect(bodies(await search(t.app, bob.token, { q: 'zebrafish' })).sort()).toEqual(['the zebrafish arrives tuesday', 'the zebrafish leaves friday'])
+    const patch = await t.app.inject({ method: 'PATCH', url: `/api/rooms/2/messages/${edited}`, headers: bearer(alice.token), payload: { body: 'the axolotl arrives tuesday' } })
+    expect(patch.statusCode).toBe(200)
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/rooms/2/messages/${gone}`, headers: bearer(alice.token) })).statusCode).toBe(204)
+    expect(bodies(await search(t.app, bob.token, { q: 'zebrafish' }))).toEqual([])
+    expect(bodies(await search(t.app, bob.token, { q: 'axolotl' }))).toEqual(['the axolotl arrives tuesday'])
+    expect(bodies(await search(t.app, bob.token, { q: 'leaves' }))).toEqual([])
+    expect(bodies(await search(t.app, alice.token, { q: 'from:' + alice.username + ' leaves' }))).toEqual([])
   })
 })
 
