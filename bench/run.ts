@@ -4,10 +4,11 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import lifecycle)
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import nodes lifecycle search)
 //   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
 //   100,000-message original into SQLite and into PostgreSQL, bench/import.ts; nodes: PostgreSQL vs SQLite and two nodes over Redis
-//   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; all three printed, not in the table)
+//   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; search: bench/search.ts;
+//   all printed, not in the table)
 //   npm run bench -- --profile         real server under --cpu-prof; prints the top self-time functions
 //   npm run bench -- --compare         also flags each figure more than 10% worse than BENCHMARKS.md's (exit 1)
 //   other flags: --runs=N --no-build; only a complete full run rewrites BENCHMARKS.md (--write forces
@@ -27,6 +28,7 @@ import { imagesBench } from './images.js'
 import { describeImport, importBench } from './import.js'
 import { nodesBench, nodesParams } from './nodes.js'
 import { describeLifecycle, lifecycleBench } from './lifecycle.js'
+import { describeSearch, searchBench } from './search.js'
 import { formatTop } from './profile-summary.js'
 import { compareTables, describeComparison, parseTable } from './compare.js'
 
@@ -45,7 +47,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle'] as const
+const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle', 'search'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -658,6 +660,8 @@ async function main (): Promise<void> {
       ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
       : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, false)))
   }
+  // Servers of its own, one seeded with a large room of words (search.ts).
+  if (wanted('search')) log(describeSearch(await searchBench(quick ? 50_000 : 1_000_000, quick ? 2 : 5)))
 
   const minutes = (performance.now() - t0) / 60_000
   const list = rows()

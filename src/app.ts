@@ -18,6 +18,7 @@ import { loggerOptions, RequestLog } from './logger.js'
 import realtime from './realtime/plugin.js'
 import messageRoutes from './messages/routes.js'
 import roomRoutes from './rooms/routes.js'
+import search from './search/plugin.js'
 import security from './security/plugin.js'
 import staticFiles from './static.js'
 import uploads from './uploads/plugin.js'
@@ -80,6 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(roomRoutes)
   await app.register(conversationRoutes)
   await app.register(messageRoutes)
+  await app.register(search)
   await app.register(uploads)
   await app.register(staticFiles)
 

@@ -128,6 +128,10 @@ const settings = {
   // How long a write waits, without blocking, for a database locked by another program before it is refused (503).
   DATABASE_LOCK_WAIT_SECONDS: setting('lockWaitMs', z.coerce.number().min(0.1).max(600).default(5), 'a number of seconds from 0.1 to 600',
     (seconds) => Math.round(seconds * 1000)),
+  // off: messages are not indexed and GET /api/search answers 503 (no index at rest beyond what is there already).
+  SEARCH_INDEX: setting('searchIndex', z.enum(['on', 'off']).default('on'), 'on or off', (value) => value === 'on'),
+  // Messages the background search indexing (src/search/backfill.ts) takes at a time; 0 turns it off (npm run reindex instead).
+  SEARCH_BACKFILL_BATCH: setting('searchBackfillBatch', int(0, 5000).default(200), 'a whole number from 0 (off) to 5000'),
   LOG_LEVEL: setting('logLevel', z.enum(LEVELS).default('info'), `one of ${LEVELS.join(', ')}`),
   // The bus between nodes (src/bus/); null: one node. After the key rows, whose files it refuses.
   REDIS_URL: setting('redisUrl', z.string().optional(), 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379', (value, c) => {

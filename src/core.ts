@@ -8,6 +8,7 @@ import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMentionResolver } from './lifecycle/mentions.js'
 import { createMessageService, type MessageService } from './messages/service.js'
+import { SearchKeys } from './search/tokens.js'
 import { openStore, whenUnlocked, type Storage } from './storage/index.js'
 
 declare module 'fastify' {
@@ -17,12 +18,16 @@ declare module 'fastify' {
     messageService: MessageService
     /** Messages per user per second, shared by every way of sending. */
     sendLimiter: SendLimiter
+    /** The search index's keys, derived from the current encryption key (src/search/tokens.ts). */
+    searchKeys: SearchKeys
   }
 }
 
 export default fp(async (app) => {
   const { config } = app
-  const storage = await openStore(config.database, new FernetRing(config.encryptionKeys), {
+  const ring = new FernetRing(config.encryptionKeys)
+  const searchKeys = new SearchKeys(ring)
+  const storage = await openStore(config.database, ring, {
     log: (message) => app.log.warn(message),
     onUnreadable: (where) => app.log.error(`Stored ${where} cannot be decrypted with any key in ENCRYPTION_KEY (corrupted, or written with a key no longer given): it is served as unreadable. npm run rotate-keys names such rows.`)
   })
@@ -38,12 +43,15 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
-  const messageService = createMessageService({ storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage) })
+  const messageService = createMessageService({
+    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), searchKeys: config.searchIndex ? searchKeys : null
+  })
 
   app.decorate('storage', storage)
   app.decorate('events', events)
   app.decorate('sendLimiter', sendLimiter)
   app.decorate('messageService', messageService)
+  app.decorate('searchKeys', searchKeys)
 
   app.addHook('onClose', async () => {
     clearInterval(purge)

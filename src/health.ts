@@ -29,7 +29,9 @@ const Health = z.object({
   redis: z.enum(['ok', 'down']).nullable(),
   uptimeSeconds: z.number(),
   /** Stored rows seen since start that no key decrypts (each logged once). */
-  unreadableRows: z.number().int()
+  unreadableRows: z.number().int(),
+  /** Messages in the search index, and in all: they differ while older messages are indexed in the background. */
+  searchIndex: z.object({ indexed: z.number().int(), total: z.number().int() })
 })
 
 async function space (dir: string): Promise<z.infer<typeof Disk>> {
@@ -61,11 +63,11 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       throw errors.insufficientStorage('The disk holding the database is full: messages cannot be stored. Free some space.')
     }
     if (full(disk)) throw errors.insufficientStorage('The disk holding MEDIA_DIR is full: uploads cannot be stored. Free some space.')
-    const media = await mediaState(config.mediaDir)
+    const [media, searchIndex] = await Promise.all([mediaState(config.mediaDir), app.searchIndex.progress()])
     return {
       status: 'ok' as const, database: 'ok' as const, disk, databaseDisk, media,
       redis: app.redis === null ? null : app.redis.client.status === 'ready' ? 'ok' as const : 'down' as const,
-      uptimeSeconds: Math.round((performance.now() - startedAt) / 1000), unreadableRows: app.storage.unreadableRows()
+      uptimeSeconds: Math.round((performance.now() - startedAt) / 1000), unreadableRows: app.storage.unreadableRows(), searchIndex
     }
   })
 }

@@ -120,11 +120,18 @@ export function createApi ({ getToken, onUnauthorized }) {
      * @param {{ before?: number, after?: number, limit?: number }} [page]
      * @returns {Promise<{ messages: Message[], hasMore: boolean }>}
      */
-    messages: (roomId, page = {}) => {
-      const query = new URLSearchParams()
-      for (const [key, value] of Object.entries(page)) if (value !== undefined) query.set(key, String(value))
-      return request('GET', `/api/rooms/${roomId}/messages?${query}`)
-    },
+    messages: (roomId, page = {}) => request('GET', `/api/rooms/${roomId}/messages?${queryOf(page)}`),
+    /**
+     * The page centred on one message (opening a search hit).
+     * @param {number} roomId @param {number} messageId @param {number} limit
+     * @returns {Promise<{ messages: Message[], hasMoreBefore: boolean, hasMoreAfter: boolean }>}
+     */
+    around: (roomId, messageId, limit) => request('GET', `/api/rooms/${roomId}/messages?${queryOf({ around: messageId, limit })}`),
+    /**
+     * @param {{ q: string, roomId?: number, before?: number, limit?: number }} params
+     * @returns {Promise<{ results: SearchResult[], hasMore: boolean }>}
+     */
+    search: (params) => request('GET', `/api/search?${queryOf(params)}`),
     /**
      * Multipart upload through XMLHttpRequest, because fetch() cannot report upload progress.
      * @param {number} roomId
@@ -158,5 +165,16 @@ export function createApi ({ getToken, onUnauthorized }) {
     }
   }
 }
+
+/** @param {Record<string, string | number | undefined>} params */
+function queryOf (params) {
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value))
+  return query
+}
+
+/**
+ * @typedef {{ message: Message, snippet: string, highlights: Array<{ start: number, end: number }> }} SearchResult
+ */
 
 /** @typedef {ReturnType<typeof createApi>} Api */

@@ -336,6 +336,21 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     selectRoom(room.id)
   }
 
+  /**
+   * Opens a room at one message (a search hit) and asks the view to show it. False when it
+   * cannot be shown in place (too far back in a long room).
+   * @param {number} roomId @param {number} messageId
+   */
+  async function openMessage (roomId, messageId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs || stopped) return false
+    if (!rs.messages) await messageHistory.loadLatest(roomId)
+    selectRoom(roomId)
+    const shown = await messageHistory.loadAround(roomId, messageId)
+    if (shown && state.currentRoomId === roomId) store.emit('focus-message', messageId)
+    return shown
+  }
+
   /** @param {string} body */
   function send (body) {
     if (state.currentRoomId !== null) outbox.enqueue(state.currentRoomId, body)
@@ -359,7 +374,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
 
   return {
     start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, openDm, send, sendTyping,
-    addOwnMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs
+    addOwnMessage, openMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs
   }
 }
 

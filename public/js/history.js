@@ -17,6 +17,7 @@
 const PAGE = 50
 const CATCH_UP_PAGE = 100
 const CATCH_UP_MAX_PAGES = 20 // beyond ~2000 missed messages, just show the newest page again
+const AROUND_MAX_PAGES = 50 // a search hit further back than ~5000 messages is not opened in place
 
 /**
  * @param {{ store: Store, api: Api, meId: number, settle: (clientId: string) => void,
@@ -137,5 +138,34 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     }
   }
 
-  return { merge, mergeLive, disconnected, loadLatest, refresh, loadOlder }
+  /**
+   * Makes a message of a loaded room part of its timeline (a search hit): the page around it
+   * (around=), joined to what is loaded by older pages in between, so the timeline never has a
+   * hole. False when it is too far back (or the room was reloaded meanwhile).
+   * @param {number} roomId @param {number} messageId
+   */
+  async function loadAround (roomId, messageId) {
+    const rs = state.rooms.get(roomId)
+    const timeline = rs?.messages
+    if (!rs || !timeline) return false
+    if (timeline.has(messageId)) return true
+    const page = await api.around(roomId, messageId, PAGE)
+    const reach = newestOf(page.messages, 0)
+    const oldest = () => Math.min(...(rs.messages?.keys() ?? []))
+    for (let pages = 0; rs.messages === timeline && rs.hasOlder && oldest() > reach; pages++) {
+      if (pages === AROUND_MAX_PAGES) return false
+      const older = await api.messages(roomId, { before: oldest(), limit: CATCH_UP_PAGE })
+      if (rs.messages !== timeline) return false
+      merge(rs, older.messages)
+      rs.hasOlder = older.hasMore
+    }
+    if (rs.messages !== timeline) return false
+    const before = oldest()
+    merge(rs, page.messages)
+    if (oldest() < before) rs.hasOlder = page.hasMoreBefore
+    store.emit('messages', roomId)
+    return timeline.has(messageId)
+  }
+
+  return { merge, mergeLive, disconnected, loadLatest, refresh, loadOlder, loadAround }
 }

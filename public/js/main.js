@@ -22,6 +22,7 @@ import { createPeopleDialog } from './views/people-dialog.js'
 import { createPresenceView } from './views/presence-view.js'
 import { createRoomSettingsView } from './views/room-settings-view.js'
 import { createRoomsView } from './views/rooms-view.js'
+import { createSearchView } from './views/search-view.js'
 import { createUploadsView } from './views/uploads-view.js'
 
 /** @typedef {import('./types.js').Session} Session */
@@ -89,6 +90,7 @@ function startChat (current) {
   createPresenceView({ store })
   createPeopleDialog({ api, chat, me: user, onOpened: () => drawer.close() })
   createRoomSettingsView({ store, api, me: user })
+  createSearchView({ store, api, chat, onNotice: connection.showNotice })
   createEmojiPicker({ onPick: composer.insertAtCaret })
   createUploadsView({ store, chat, api, beforeSend: messages.scrollToBottom })
 

@@ -12,8 +12,9 @@
  * rooms: list or unread counts changed · current: another room is shown ·
  * messages: the timeline of a room changed (detail = roomId) · people: online or typing changed ·
  * connection: socket state changed (detail = ms until the next retry, when waiting) ·
- * members: a room's members or roles changed (detail = roomId)
- * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'members'} Topic
+ * members: a room's members or roles changed (detail = roomId) ·
+ * focus-message: open a message in its room (search hits)
+ * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'members' | 'focus-message'} Topic
  */
 
 /**

@@ -5,12 +5,18 @@
 //   1. ENCRYPTION_KEY="new,old", restart the server     2. npm run rotate-keys
 //   3. ENCRYPTION_KEY="new", restart the server
 //
+// The search index's tokens are keyed by the first key too: when it was made with another, it is
+// emptied and rebuilt here (a server already restarted on "new,old" has begun that itself).
+//
 // Options: --batch-size N rows per transaction (default 500); --pause-ms N between batches
 // (default 0), to leave a busy server more room. On PostgreSQL the whole rotation is one
 // transaction (--batch-size is then rows per statement): it commits whole or not at all.
 import { setTimeout as delay } from 'node:timers/promises'
 import { FernetRing } from '../crypto/fernet.js'
+import { indexMessages, resetIfKeyChanged } from '../search/backfill.js'
+import { SearchKeys } from '../search/tokens.js'
 import { createRotation, MaintenanceError, openExisting } from '../storage/maintenance.js'
+import { createSqliteStore } from '../storage/sqlite-store.js'
 import { openPgExisting, rotatePg } from '../storage/pg/maintenance.js'
 import { fail, intFlag, loadSettings } from './common.js'
 
@@ -53,6 +59,12 @@ async function main (): Promise<void> {
     const bad = rotation.unreadableWithFirstKey(new FernetRing(config.encryptionKeys.slice(0, 1)))
     if (bad.length > 0) throw new MaintenanceError(`Not done: the first key alone cannot read ${bad.join(', ')}. Run rotate-keys again.`)
     rotation.refreshKeyCheck()
+
+    const store = createSqliteStore(db, ring)
+    const keys = new SearchKeys(ring)
+    const rebuilt = await resetIfKeyChanged(store, keys)
+    const indexed = await indexMessages(store, keys, { batchSize, pauseMs })
+    console.log(rebuilt ? `search index: rebuilt under the first key, ${indexed} messages indexed` : `search index: already under the first key; ${indexed} missing messages indexed`)
     console.log(`Done: ${rotated} messages and ${mediaRotated} upload names re-encrypted; every row reads with the first key alone.` +
       (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
   } finally {

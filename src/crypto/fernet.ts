@@ -1,7 +1,7 @@
 // Fernet tokens (https://github.com/fernet/spec) on node:crypto, and a key ring that behaves like
 // Python's MultiFernet: encrypt with the first key, decrypt with any. No Fastify imports: the
 // storage layer and the key-rotation script use it directly.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto'
 
 const VERSION = 0x80
 const HEADER = 1 + 8 + 16 // version, timestamp, IV
@@ -50,10 +50,12 @@ export class Fernet {
   // long-lived ECB decipher does the block part for every token (padding is checked by hand),
   // which spares creating a cipher per token: a third of the cost of reading a history page.
   readonly #blockDecipher: Decipher
+  readonly #raw: Buffer
 
   constructor (key: string) {
     const raw = decodeBase64Url(key.trim())
     if (raw === null || raw.length !== 32) throw new TypeError('a Fernet key is url-safe base64 of 32 bytes')
+    this.#raw = raw
     this.#signingKey = raw.subarray(0, 16)
     this.#encryptionKey = raw.subarray(16)
     this.#blockDecipher = createDecipheriv('aes-128-ecb', this.#encryptionKey, null).setAutoPadding(false)
@@ -106,6 +108,14 @@ export class Fernet {
     return plain.subarray(0, plain.length - pad)
   }
 
+  /**
+   * A key of its own for another purpose (HKDF-SHA256 over the whole Fernet key, `purpose` as the
+   * info): knowing it reveals nothing about this key, and another purpose gets an unrelated key.
+   */
+  deriveKey (purpose: string, length = 32): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#raw, 'secure-chat', purpose, length))
+  }
+
   /** The creation time in the token, in seconds, once the MAC is verified. */
   timestamp (token: string): number {
     this.decrypt(token)
@@ -141,6 +151,11 @@ export class FernetRing {
 
   decryptText (token: string): string {
     return this.decrypt(token).toString('utf8')
+  }
+
+  /** A key derived from the first (current) key for `purpose`: it changes when the keys are rotated. */
+  deriveKey (purpose: string, length = 32): Buffer {
+    return this.#keys[0]!.deriveKey(purpose, length)
   }
 
   /** True when the first (current) key made the token, so a rotation can skip it. */

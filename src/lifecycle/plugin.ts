@@ -22,6 +22,7 @@ export default fp(async (app) => {
     mediaDir: config.mediaDir,
     lockWaitMs: config.lockWaitMs,
     editWindowMinutes: config.editWindowMinutes,
+    searchKeys: config.searchIndex ? app.searchKeys : null,
     log: app.log
   }))
   const receipts = createReceipts(storage, events)

@@ -13,6 +13,7 @@ import { whenUnlocked, type Author, type Message, type Room, type Storage } from
 import { STORED_NAME } from '../uploads/names.js'
 import { isReactionEmoji } from './emoji.js'
 import type { MentionResolver } from './mentions.js'
+import type { SearchKeys } from '../search/tokens.js'
 
 export const roomKind = (room: Room): RoomKind => room.kind
 const isArchived = (room: Room): boolean => room.archived
@@ -28,6 +29,8 @@ export interface LifecycleServiceOptions {
   lockWaitMs: number
   /** 0: no limit. */
   editWindowMinutes: number
+  /** Keys for the search index: an edit replaces the message's tokens (null: no index). */
+  searchKeys?: SearchKeys | null
   log: { warn: (object: object, message: string) => void }
 }
 
@@ -80,7 +83,7 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
         throw new AppError('edit_window_closed', `Messages can be edited for ${o.editWindowMinutes} minutes after they are sent.`)
       }
       const mentions = await o.resolveMentions(roomId, user, body)
-      const updated = await commit(async () => storage.lifecycle.edit(roomId, messageId, body, mentions))
+      const updated = await commit(async () => storage.lifecycle.edit(roomId, messageId, body, mentions, o.searchKeys?.forText(roomId, body)))
       const before = new Set(message.mentions.map((m) => m.id))
       const added = updated.mentions.map((m) => m.id).filter((id) => !before.has(id))
       if (added.length > 0) events.emit('mention', updated, added)

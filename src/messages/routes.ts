@@ -13,7 +13,7 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/api/rooms/:roomId/messages', {
     schema: {
       tags: ['messages'],
-      summary: 'A page of history, oldest first (limit, before= for older, after= to catch up)',
+      summary: 'A page of history, oldest first (limit, before= for older, after= to catch up, around= centred on a message)',
       params: RoomParams,
       querystring: HistoryQuery,
       response: { 200: HistoryResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors }

@@ -11,7 +11,8 @@ import {
 } from './lifecycle-shape.js'
 import { COLUMNS, createMessageReader, type MessageRow } from './messages.js'
 import type { UnreadableRows } from './unreadable.js'
-import type { Author, Message } from './types.js'
+import type { Author, IndexTokens, Message } from './types.js'
+import { searchIndexWriter } from './search.js'
 
 /** How soon after a delete the WAL is checkpointed and truncated. */
 const CHECKPOINT_AFTER_DELETE_MS = 1000
@@ -31,12 +32,16 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
   const clearMentions = db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?')
   const addMention = db.prepare<[number, number, number]>('INSERT OR IGNORE INTO mentions (message_id, user_id, room_id) VALUES (?, ?, ?)')
 
+  // The search index (migration 9): a deleted message's tokens go with it; an edit's are replaced.
+  const dropTokens = db.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?')
+  const writeTokens = searchIndexWriter(db)
   const filesOf = db.prepare<[number], string>('SELECT name FROM media WHERE message_id = ?').pluck()
   const destroy = [
     db.prepare<[number]>('DELETE FROM media WHERE message_id = ?'),
     db.prepare<[number]>('DELETE FROM message_edits WHERE message_id = ?'),
     db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?'),
-    db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?')
+    db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?'),
+    dropTokens
   ]
   const tombstone = db.prepare<[string, number]>(
     "UPDATE messages SET body = '', attachment = NULL, deleted_at = ?, pinned_by = NULL, pinned_at = NULL WHERE id = ?")
@@ -107,13 +112,15 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
       const row = byId.get(messageId, roomId)
       return row === undefined ? null : toMessages([row])[0]!
     },
-    edit (roomId: number, messageId: number, body: string, mentions: readonly Author[]): Change {
+    edit (roomId: number, messageId: number, body: string, mentions: readonly Author[], tokens?: IndexTokens): Change {
       return commit(roomId, messageId, () => {
         const now = new Date().toISOString()
         keepVersion.run(messageId, bodyOf.get(messageId)!, now)
         setBody.run(ring.encrypt(body), now, messageId)
         clearMentions.run(messageId)
         for (const person of mentions) addMention.run(messageId, person.id, roomId)
+        if (tokens === undefined) dropTokens.run(messageId)
+        else writeTokens(messageId, tokens)
         return true
       })
     },

@@ -4,6 +4,7 @@ import {
   excerptOf, groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf,
   type LifecycleColumns, type MentionRow, type ReactionRow
 } from './lifecycle-shape.js'
+import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
@@ -122,6 +123,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
   const { toMessage, toMessages } = createMessageReader(db, ring, unreadable)
+  const indexTokens = searchIndexWriter(db)
 
   /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
   function insertOne (input: NewMessage): StoredMessage {
@@ -146,6 +148,7 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     countSent.run(input.author.id, input.roomId)
     const mentions = input.mentions ?? []
     for (const person of mentions) mention.run(id, person.id, input.roomId)
+    if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens, true)
     return {
       message: {
         id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq,

@@ -10,7 +10,8 @@ import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
 import { createAuditRepo } from './audit.js'
 import { createBansRepo, createMembersRepo } from './members.js'
-import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, Store, TokensStore, UsersStore } from './store.js'
+import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore } from './store.js'
+import { createSearchRepo } from './search.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
@@ -48,6 +49,7 @@ export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptio
     members: promised<MembersStore>(createMembersRepo(db)),
     bans: promised<BansStore>(createBansRepo(db)),
     audit: promised<AuditStore>(createAuditRepo(db)),
+    search: promised<SearchStore>(createSearchRepo(db, ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -6,7 +6,7 @@ import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
 import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -106,7 +106,8 @@ export interface LifecycleStore {
   /** The message in its current state, or null when the room has no message with that id. */
   get: (roomId: number, messageId: number) => Promise<Message | null>
   /** Keeps the current body as an earlier version; replaces the mentions. */
-  edit: (roomId: number, messageId: number, body: string, mentions: readonly Author[]) => Promise<Change>
+  /** `tokens`: the new text's search tokens, replacing the old ones in the same transaction (none: the old ones go). */
+  edit: (roomId: number, messageId: number, body: string, mentions: readonly Author[], tokens?: IndexTokens) => Promise<Change>
   /** Destroys body, earlier versions, reactions, mentions, pin and media rows; the caller removes `files` from disk. */
   remove: (roomId: number, messageId: number) => Promise<Removal>
   /** Throws TooManyReactionsError for a new emoji past MAX_DISTINCT_REACTIONS. */
@@ -157,6 +158,30 @@ export interface MediaStore {
   usage: (uploaderId: number) => Promise<number>
 }
 
+/**
+ * The search index (src/search): keyed tokens per message, never text. Sends write tokens with the
+ * message (NewMessage.searchTokens); edits call `replace`, deletes `remove`; the backfill scans
+ * what is missing and writes it.
+ */
+export interface SearchStore {
+  /** Names the key the index's tokens were made with (a keyed fingerprint); null before any. */
+  keyFingerprint: () => Promise<string | null>
+  /** Empties the index and records the key it will be rebuilt with, in one transaction. */
+  reset: (fingerprint: string) => Promise<void>
+  /** The message's tokens from now on (an edit); nothing for a message that does not exist. */
+  replace: (messageId: number, tokens: IndexTokens) => Promise<void>
+  /** Takes messages out of the index (a delete). */
+  remove: (messageIds: readonly number[]) => Promise<void>
+  /** Messages with an id above `afterId`, in id order, decrypted: those not in the index, or all. */
+  scan: (afterId: number, limit: number, which: 'unindexed' | 'all') => Promise<ScannedMessage[]>
+  /** Writes scanned messages' tokens, replacing any, skipping each whose stored body is no longer `stamp`; how many were written. */
+  write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>) => Promise<number>
+  /** Messages in the index, and in all. */
+  progress: () => Promise<{ indexed: number, total: number }>
+  /** Candidates, decrypted, in the order asked; the caller checks them against their text. */
+  find: (query: IndexQuery) => Promise<Message[]>
+}
+
 export interface Store {
   /** 'sqlite' or 'postgres', for health and logs. */
   readonly dialect: 'sqlite' | 'postgres'
@@ -170,6 +195,7 @@ export interface Store {
   members: MembersStore
   bans: BansStore
   audit: AuditStore
+  search: SearchStore
   /** Distinct stored rows seen since start that no key decrypts (GET /api/health). */
   unreadableRows: () => number
   /** True when the database answers a query. */

@@ -18,6 +18,8 @@ export interface NewMessage {
   mentions?: readonly Author[]
   /** Only for imported history (ISO 8601, UTC); a send is stamped when it is stored. */
   createdAt?: string
+  /** The message's search tokens, written in the same transaction (imports leave them to the backfill). */
+  searchTokens?: IndexTokens
 }
 
 /** `created` is false when the same sender had already sent this clientId in this room. */
@@ -94,4 +96,45 @@ export interface RoomPatch {
   name?: string
   topic?: string
   archived?: boolean
+}
+
+/**
+ * What the search index holds for one message (src/search/tokens.ts makes them, above SQL: stores
+ * never see the words): keyed hashes, as hex, of its words in text order and of its prefixes.
+ */
+export interface IndexTokens {
+  words: string[]
+  prefixes: string[]
+}
+
+/**
+ * One search term as the store looks it up: any of `alternatives` (one per readable room: the
+ * term's tokens under that room's key) must be in the message. A word is one token, a phrase its
+ * words' tokens in order (adjacent), a prefix one prefix token.
+ */
+export interface IndexTerm {
+  kind: 'words' | 'prefix'
+  alternatives: string[][]
+}
+
+export interface IndexQuery {
+  /** All must match; none: every message (with `authorName`, a from: search alone). */
+  terms: IndexTerm[]
+  roomIds: number[]
+  /** Only this author's messages (compared without regard to case). */
+  authorName: string | null
+  /** Only messages with a smaller id. */
+  before: number | null
+  /** Newest first, or the index's own ranking (bm25 on SQLite, ts_rank on PostgreSQL). */
+  order: 'newest' | 'relevance'
+  limit: number
+  /** Candidates to skip (ranking pages on by offset; newest pages on by `before`). */
+  offset: number
+}
+
+/** A message read for indexing, with the stored body token it was read from. */
+export interface ScannedMessage {
+  message: Message
+  /** The body as stored: a write of its tokens is skipped when it changed since (edit, delete, rotation). */
+  stamp: string
 }

@@ -107,7 +107,7 @@ export async function openSocket (base: string, token: string | null, headers: R
 }
 
 /** Runs one of the operator tools (src/cli/<name>.ts through tsx) in `cwd`, as `npm run <name>` would. */
-export function runTool (name: 'rotate-keys' | 'backup', cwd: string, env: Record<string, string>, args: string[] = []) {
+export function runTool (name: 'rotate-keys' | 'backup' | 'reindex', cwd: string, env: Record<string, string>, args: string[] = []) {
   const root = new URL('../../', import.meta.url)
   const tsx = new URL('node_modules/tsx/dist/loader.mjs', root).href
   const child = spawn(process.execPath, ['--import', tsx, new URL(`src/cli/${name}.ts`, root).pathname, ...args], {

@@ -166,6 +166,18 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   document.addEventListener('visibilitychange', afterViewChange)
   window.addEventListener('focus', afterViewChange)
 
+  // A search hit: centred, marked, and focused so the keyboard carries on from there.
+  store.on('focus-message', (id) => {
+    const node = list.querySelector(`li[data-id="${Number(id)}"]`)
+    if (!(node instanceof HTMLElement)) return
+    for (const old of list.querySelectorAll('.search-hit')) old.classList.remove('search-hit')
+    node.classList.add('search-hit')
+    node.tabIndex = -1
+    stick = false
+    node.scrollIntoView({ block: 'center' })
+    node.focus({ preventScroll: true })
+  })
+
   store.on('current', showRoom)
   store.on('messages', (roomId) => { if (roomId === store.state.currentRoomId) render() })
   store.on('rooms', () => {

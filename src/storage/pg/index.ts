@@ -8,9 +8,10 @@ import { createPgMedia, createPgTokens, createPgUsers } from './accounts.js'
 import { connectPg, type Sql } from './connect.js'
 import { createPgLifecycle } from './lifecycle.js'
 import { createPgAudit, createPgBans, createPgMembers } from './conversations.js'
-import { createPgMessages } from './messages.js'
+import { createPgMessageReader, createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
+import { createPgSearch } from './search.js'
 
 export interface PgStoreOptions {
   log?: (message: string) => void
@@ -33,6 +34,7 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     members: createPgMembers(sql),
     bans: createPgBans(sql),
     audit: createPgAudit(sql),
+    search: createPgSearch(sql, createPgMessageReader(sql, ring, unreadable)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -9,9 +9,10 @@ import {
 } from '../lifecycle-shape.js'
 import type { LifecycleStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
-import type { Author, Message } from '../types.js'
+import type { Author, IndexTokens, Message } from '../types.js'
 import { iso, type Sql, type Tx } from './connect.js'
 import { createPgMessageReader, pgColumns, type PgMessageRow } from './messages.js'
+import { tsvectorOf } from './search.js'
 
 interface State { user_id: number, deleted_at: Date | null }
 
@@ -43,7 +44,7 @@ export function createPgLifecycle (sql: Sql, ring: FernetRing, unreadable: Unrea
 
   return {
     get: async (roomId, messageId) => await read(sql, roomId, messageId),
-    async edit (roomId: number, messageId: number, body: string, mentions: readonly Author[]): Promise<Change> {
+    async edit (roomId: number, messageId: number, body: string, mentions: readonly Author[], tokens?: IndexTokens): Promise<Change> {
       return await commit(roomId, messageId, async (tx) => {
         const now = new Date()
         await tx`INSERT INTO message_edits (message_id, body, edited_at) SELECT id, body, ${now} FROM messages WHERE id = ${messageId}`
@@ -52,6 +53,10 @@ export function createPgLifecycle (sql: Sql, ring: FernetRing, unreadable: Unrea
         if (mentions.length > 0) {
           await tx`INSERT INTO mentions ${tx(mentions.map((m) => ({ message_id: messageId, user_id: m.id, room_id: roomId })))} ON CONFLICT DO NOTHING`
         }
+        // The search index (migration 5): the new text's tokens replace the old ones.
+        if (tokens === undefined) await tx`DELETE FROM message_search WHERE message_id = ${messageId}`
+        else await tx`INSERT INTO message_search (message_id, tokens) VALUES (${messageId}, ${tsvectorOf(tokens)}::tsvector)
+          ON CONFLICT (message_id) DO UPDATE SET tokens = excluded.tokens`
         return true
       })
     },
@@ -63,6 +68,7 @@ export function createPgLifecycle (sql: Sql, ring: FernetRing, unreadable: Unrea
         await tx`DELETE FROM message_edits WHERE message_id = ${messageId}`
         await tx`DELETE FROM reactions WHERE message_id = ${messageId}`
         await tx`DELETE FROM mentions WHERE message_id = ${messageId}`
+        await tx`DELETE FROM message_search WHERE message_id = ${messageId}`
         await tx`UPDATE messages SET body = '', attachment = NULL, deleted_at = ${new Date()}, pinned_by = NULL, pinned_at = NULL WHERE id = ${messageId}`
         return true
       }, true)
