@@ -8,7 +8,7 @@ import { roomAudience } from '../conversations/audience.js'
 import { can } from '../conversations/policy.js'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, RoomParams } from '../schemas.js'
-import { whenUnlocked } from '../storage/index.js'
+import { whenUnlocked, type RoomForUser } from '../storage/index.js'
 import { CreateRoomBody, RoomForCaller, RoomWithReadState, UpdateRoomBody } from './schemas.js'
 
 const perUser = (request: FastifyRequest): string => `user:${request.user.id}`
@@ -25,7 +25,14 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request) => {
     // Mentions and mutes come from the lifecycle's own query and are merged in here.
     const [rooms, states] = await Promise.all([storage.rooms.listFor(request.user.id, request.user.isAdmin), storage.lifecycle.roomStates(request.user.id)])
-    return { rooms: rooms.map((room) => ({ ...room, mentionCount: states.get(room.id)?.mentionCount ?? 0, muted: states.get(room.id)?.muted ?? false })) }
+    // In place: thousands of rooms, each built once by the store (a copy per room would cost more than the merge).
+    const listed = rooms as Array<RoomForUser & { mentionCount: number, muted: boolean }>
+    for (const room of listed) {
+      const state = states.get(room.id)
+      room.mentionCount = state?.mentionCount ?? 0
+      room.muted = state?.muted ?? false
+    }
+    return { rooms: listed }
   })
 
   app.post('/api/rooms', {

@@ -54,12 +54,28 @@ const ACCESS_JOINS = `LEFT JOIN room_members me ON me.room_id = r.id AND me.user
 
 export function createRoomsRepo (db: Db) {
   const list = db.prepare<[], RoomRow>(`${SELECT} ORDER BY r.name_key, r.id`)
-  // One pass, primary-key lookups only: the room list costs O(rooms) however much is unread.
-  const listFor = db.prepare<{ user: number, admin: number }, RoomRow & { last_read_id: number | null, unread: number, role: Role | null }>(`
-    SELECT ${COLUMNS}, me.role, m.last_read_id, ${UNREAD_SQL} AS unread
-    FROM rooms r LEFT JOIN users u ON u.id = r.created_by ${ACCESS_JOINS} ${READ_STATE_JOINS}
-    WHERE ${READABLE_SQL}
-    ORDER BY r.name_key, r.id`)
+  // The room list, in two parts. What rarely changes (name, topic, kind, creator, a DM's people)
+  // is kept in memory, in list order, and read again only when the rooms' version (migration 10:
+  // triggers bump it with any change to those columns) moved. Per call, one pass reads only what
+  // moves: the caller's access, role, read marker and counters, and each room's seq, as arrays.
+  const version = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'rooms_version'").pluck()
+  const everyRoom = db.prepare<[], RoomRow>(`${SELECT} ORDER BY r.name_key, r.id`)
+  const moving = db.prepare<{ user: number, admin: number }, [number, number, Role | null, number | null, number]>(`
+    SELECT r.id, r.last_seq, me.role, m.last_read_id, ${UNREAD_SQL}
+    FROM rooms r ${ACCESS_JOINS} ${READ_STATE_JOINS}
+    WHERE ${READABLE_SQL}`).raw()
+  let cached: { version: string | undefined, rooms: Room[], position: Map<number, number> } | null = null
+  const staticRooms = (): { rooms: Room[], position: Map<number, number> } => {
+    const now = version.get()
+    if (cached === null || cached.version !== now) {
+      // Read in one transaction with the version, so a change committed in between is not missed.
+      cached = db.transaction(() => {
+        const rooms = everyRoom.all().map(toRoom)
+        return { version: version.get(), rooms, position: new Map(rooms.map((room, i) => [room.id, i])) }
+      })()
+    }
+    return cached
+  }
   const readable = db.prepare<{ user: number, admin: number }, number>(`SELECT r.id FROM rooms r ${ACCESS_JOINS} WHERE ${READABLE_SQL} ORDER BY r.id`).pluck()
   const byId = db.prepare<[number], RoomRow>(`${SELECT} WHERE r.id = ?`)
   const exists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
@@ -103,13 +119,24 @@ export function createRoomsRepo (db: Db) {
   return {
     list: (): Room[] => list.all().map(toRoom),
     /** The rooms this user may read, by name, with their unread count (capped at UNREAD_CAP), last-read message and role. */
-    listFor: (userId: number, isAdmin = false): RoomForUser[] => listFor.all({ user: userId, admin: isAdmin ? 1 : 0 }).map((row) => {
-      const room = toRoom(row) as RoomForUser
-      room.unreadCount = Math.min(row.unread, UNREAD_CAP)
-      room.lastReadId = row.last_read_id
-      room.myRole = effectiveRole(room.kind, { role: row.role, banned: false, isAdmin })
-      return room
-    }),
+    listFor (userId: number, isAdmin = false): RoomForUser[] {
+      const { rooms, position } = staticRooms()
+      // Each row lands at its room's place in name order (a room newer than the cache is left out
+      // until the next call: its version bump arrives with its commit, so that call rebuilds).
+      const slots: Array<RoomForUser | undefined> = new Array(rooms.length)
+      for (const [id, lastSeq, role, lastReadId, unread] of moving.all({ user: userId, admin: isAdmin ? 1 : 0 })) {
+        const at = position.get(id)
+        if (at === undefined) continue
+        const room = rooms[at]!
+        const entry: RoomForUser = {
+          id, name: room.name, topic: room.topic, createdBy: room.createdBy, createdAt: room.createdAt, lastSeq, kind: room.kind, archived: room.archived,
+          unreadCount: Math.min(unread, UNREAD_CAP), lastReadId, myRole: effectiveRole(room.kind, { role, banned: false, isAdmin })
+        }
+        if (room.members !== undefined) entry.members = room.members
+        slots[at] = entry
+      }
+      return slots.filter((room): room is RoomForUser => room !== undefined)
+    },
     readableIds: (userId: number, isAdmin = false): number[] => readable.all({ user: userId, admin: isAdmin ? 1 : 0 }),
     get (id: number): Room | null {
       const row = byId.get(id)

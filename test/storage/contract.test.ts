@@ -112,6 +112,27 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     expect((await store.rooms.list()).map((r) => r.name)).toEqual(['alpha', 'Development', 'General', 'Support', 'Zeta'])
   })
 
+  it('rooms: a room list shows at once what another process changed (rename, new room, archive, a topic set in SQL)', async () => {
+    const key = Fernet.generateKey()
+    const opened = await open(key)
+    const second = await opened.reopen([key]) // another node on the same database
+    const alice = (await opened.store.users.create('alice', 'h'))!
+    const names = async (): Promise<string[]> => (await opened.store.rooms.listFor(alice.id)).map((r) => `${r.name}${r.archived ? ' (archived)' : ''}:${r.topic}`)
+    const before = await names()
+    expect(before).toEqual(['Development:Engineering and product updates', 'General:Company-wide discussions', 'Support:Customer success and support chats'])
+    await second.rooms.update(1, { name: 'Everyone' }, { roomId: 1, action: 'room_updated', actorId: alice.id })
+    await second.rooms.create('Alpha', 'first', alice.id)
+    expect(await names()).toEqual(['Alpha:first', 'Development:Engineering and product updates', 'Everyone:Company-wide discussions', 'Support:Customer success and support chats'])
+    await second.rooms.update(3, { archived: true }, { roomId: 3, action: 'room_updated', actorId: alice.id })
+    await opened.exec("UPDATE rooms SET topic = 'set by hand' WHERE id = 2")
+    expect(await names()).toEqual(['Alpha:first', 'Development:set by hand', 'Everyone:Company-wide discussions', 'Support (archived):Customer success and support chats'])
+    // What moves per message is read on every call: the seq and the unread count.
+    const bob = (await second.users.create('bob', 'h'))!
+    await second.messages.insert({ roomId: 2, author: bob, body: 'hello' })
+    const development = (await opened.store.rooms.listFor(alice.id)).find((r) => r.id === 2)!
+    expect([development.lastSeq, development.unreadCount]).toEqual([1, 1])
+  })
+
   it('messages: stored encrypted, read back the same (attachments, ISO times), one per clientId, a missing room fails alone', async () => {
     const { store, exec } = await open()
     const alice = (await store.users.create('alice', 'h'))!
