@@ -45,7 +45,8 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
 
   /** @param {TimelineItem} item */
   function nodeFor (item) {
-    const signature = `${item.key}|${item.status}|${item.failure ?? ''}`
+    // seq: any change of the message (edit, delete, reaction, pin) redraws it.
+    const signature = `${item.key}|${item.message.seq}|${item.status}|${item.failure ?? ''}`
     let node = nodes.get(item.key)
     if (!node || node.dataset.signature !== signature) {
       node = renderMessage(item, actions)
