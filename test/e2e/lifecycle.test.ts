@@ -186,4 +186,28 @@ describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('messag
     expect(bens.length).toBeGreaterThan(5)
     expect(bens).toEqual(anns)
   })
+
+  it('mute and mentions: a muted room shows no unread badge but its own mention badge; "@" suggests people', async () => {
+    const general = (page: Page) => page.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: 'General', exact: true })
+    await ben.page.getByRole('button', { name: 'Room menu', exact: true }).click()
+    await ben.page.getByRole('menuitem', { name: 'Mute room', exact: true }).click()
+    await waitUntil(ben.page, 'document.getElementById(`room-unread-${document.querySelector("button.room[aria-current]").dataset.roomId}`).textContent === "muted"')
+    await ben.page.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: 'Development', exact: true }).click()
+    await ben.page.getByRole('heading', { name: '#Development' }).waitFor()
+
+    await say(ann.page, 'just chatting')
+    await box(ann.page).pressSequentially('@be')
+    await ann.page.getByRole('option', { name: '@ben' }).waitFor()
+    await box(ann.page).press('Enter') // completes the name, does not send
+    await box(ann.page).pressSequentially('look here')
+    expect(await box(ann.page).inputValue()).toBe('@ben look here')
+    await box(ann.page).press('Enter')
+    await row(ann.page, 'look here').locator('mark.mention', { hasText: '@ben' }).waitFor()
+
+    await general(ben.page).locator('.mention-badge:not([hidden])', { hasText: '@1' }).waitFor()
+    expect(await general(ben.page).locator('.badge').isVisible()).toBe(false)
+    await general(ben.page).click()
+    await row(ben.page, 'look here').locator('mark.mention.me', { hasText: '@ben' }).waitFor()
+    await general(ben.page).locator('.mention-badge').waitFor({ state: 'hidden' })
+  })
 })

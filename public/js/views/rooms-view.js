@@ -29,7 +29,7 @@ export function createRoomsView ({ store, chat, onPicked }) {
     const mark = h('span', { class: 'room-hash', 'aria-hidden': 'true' }, '#')
     const lock = h('span', { class: 'room-lock' }, h('span', { 'aria-hidden': 'true' }, '🔒'), h('span', { class: 'visually-hidden' }, ' Private'))
     const badge = h('span', { class: 'badge', 'aria-hidden': 'true' })
-    const mention = h('span', { class: 'badge mention-badge', 'aria-hidden': 'true' })
+    const mention = h('span', { class: 'mention-badge', 'aria-hidden': 'true' })
     const button = h('button', {
       type: 'button',
       class: 'room',
