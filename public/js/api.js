@@ -122,7 +122,7 @@ export function createApi ({ getToken, onUnauthorized }) {
      */
     messages: (roomId, page = {}) => request('GET', `/api/rooms/${roomId}/messages?${queryOf(page)}`),
     /**
-     * The page centred on one message (opening a search hit).
+     * The page centred on one message (opening a search hit, jumping to a reply's parent).
      * @param {number} roomId @param {number} messageId @param {number} limit
      * @returns {Promise<{ messages: Message[], hasMoreBefore: boolean, hasMoreAfter: boolean }>}
      */
@@ -132,6 +132,27 @@ export function createApi ({ getToken, onUnauthorized }) {
      * @returns {Promise<{ results: SearchResult[], hasMore: boolean }>}
      */
     search: (params) => request('GET', `/api/search?${queryOf(params)}`),
+    /**
+     * Every message changed since a room's seq, in its current state.
+     * @param {number} roomId @param {number} since @param {number} limit
+     * @returns {Promise<{ messages: Message[], lastSeq: number, hasMore: boolean }>}
+     */
+    changes: (roomId, since, limit) => request('GET', `/api/rooms/${roomId}/changes?since=${since}&limit=${limit}`),
+    /** @param {number} roomId @param {number} messageId @param {string} body @returns {Promise<Message>} */
+    editMessage: async (roomId, messageId, body) => (await request('PATCH', `/api/rooms/${roomId}/messages/${messageId}`, { body })).message,
+    /** @param {number} roomId @param {number} messageId @returns {Promise<void>} */
+    deleteMessage: (roomId, messageId) => request('DELETE', `/api/rooms/${roomId}/messages/${messageId}`),
+    /** Add (on) or take back (off) one reaction. @param {number} roomId @param {number} messageId @param {string} emoji @param {boolean} on @returns {Promise<Message>} */
+    react: async (roomId, messageId, emoji, on) =>
+      (await request(on ? 'PUT' : 'DELETE', `/api/rooms/${roomId}/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`)).message,
+    /** @param {number} roomId @param {number} messageId @param {boolean} on @returns {Promise<Message>} */
+    pin: async (roomId, messageId, on) => (await request(on ? 'PUT' : 'DELETE', `/api/rooms/${roomId}/pins/${messageId}`)).message,
+    /** Most recently pinned first. @param {number} roomId @returns {Promise<Message[]>} */
+    pins: async (roomId) => (await request('GET', `/api/rooms/${roomId}/pins`)).messages,
+    /** @param {number} roomId @param {boolean} on @returns {Promise<void>} */
+    mute: (roomId, on) => request(on ? 'PUT' : 'DELETE', `/api/rooms/${roomId}/mute`),
+    /** @param {number} roomId @returns {Promise<{ user: Author, lastReadId: number, at: string }[]>} */
+    receipts: async (roomId) => (await request('GET', `/api/rooms/${roomId}/receipts`)).receipts,
     /**
      * Multipart upload through XMLHttpRequest, because fetch() cannot report upload progress.
      * @param {number} roomId

@@ -36,7 +36,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
   let limits = DEFAULT_LIMITS
   let typing = typingTimers(limits)
   const messageHistory = createHistory({ store, api, meId: me.id, settle: outbox.settle, isJoined: (id) => joined.has(id) })
-  const { merge, mergeLive } = messageHistory
+  const { merge, mergeLive, applyChanges, applyLive } = messageHistory
+  /** @type {import('./types.js').ReplyRef | null} The message the next send answers (composer's "Replying to"). */
+  let replyingTo = null
 
   /** @param {number} roomId */
   function selectRoom (roomId) {
@@ -59,8 +61,10 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     // Read up to where the room is known to be complete: a message held past a gap (an upload
     // that finished while offline) must not mark the gap read before it is shown.
     sendRead(rs, rs.syncedId)
-    if (rs.unread !== 0) {
+    if (rs.unread !== 0 || rs.mentionCount !== 0) {
       rs.unread = 0
+      rs.mentionCount = 0
+      rs.mentions.clear()
       store.emit('rooms')
     }
   }
@@ -83,6 +87,7 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
     for (const room of rooms) {
       const rs = store.upsertRoom(room)
       rs.unread = room.unreadCount ?? rs.unread
+      rs.mentionCount = room.mentionCount ?? rs.mentionCount
       rs.lastReadId = Math.max(rs.lastReadId, room.lastReadId ?? 0)
     }
     // Rooms lost while the socket was down (a kick, a ban) are no longer listed: they go too.
@@ -153,6 +158,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       case 'presence': onPresence(frame.roomId, frame.user, frame.status); break
       case 'message': onMessage(frame.message); break
       case 'ack': onAck(frame.clientId, frame.message); break
+      case 'message_updated': onUpdated(frame.message); break
+      case 'mention': onMention(frame.message); break
+      case 'receipt': onReceipt(frame.roomId, frame.user, frame.lastReadId); break
       case 'typing': onTyping(frame.roomId, frame.user, frame.isTyping); break
       case 'room': onRoom(frame.room); break
       case 'room_updated': onRoomUpdated(frame.room); break
@@ -195,6 +203,111 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
       onLiveMessage(message, rs)
     }
     store.emit('messages', rs.room.id)
+  }
+
+  /** An edit, delete, reaction or pin (applied only when newer than what we hold). @param {Message} message */
+  function onUpdated (message) {
+    const rs = state.rooms.get(message?.roomId)
+    if (!rs) return
+    if (message.deletedAt && rs.mentions.delete(message.id)) {
+      rs.mentionCount = Math.max(0, rs.mentionCount - 1)
+      store.emit('rooms')
+    }
+    if (applyLive(rs, message)) store.emit('messages', rs.room.id)
+  }
+
+  /** Someone named us: its own badge, shown even in a muted room. @param {Message} message */
+  function onMention (message) {
+    const rs = state.rooms.get(message?.roomId)
+    if (!rs || message.author.id === me.id || message.id <= rs.lastReadId || rs.mentions.has(message.id)) return
+    rs.mentions.add(message.id)
+    rs.mentionCount += 1
+    store.emit('rooms')
+    // The room on screen and scrolled to the bottom: read at once, like any message there.
+    if (rs.room.id === state.currentRoomId) store.emit('messages', rs.room.id)
+  }
+
+  /** @param {number} roomId @param {import('./types.js').Author} user @param {number} lastReadId */
+  function onReceipt (roomId, user, lastReadId) {
+    const rs = state.rooms.get(roomId)
+    if (!rs?.receipts || !user) return
+    const held = rs.receipts.get(user.id)
+    if (held && held.lastReadId >= lastReadId) return
+    rs.receipts.set(user.id, { user, lastReadId })
+    store.emit('receipts', roomId)
+  }
+
+  /** Who has read how far in a DM or private room (the "Seen by" line). @param {number} roomId */
+  async function loadReceipts (roomId) {
+    const receipts = await api.receipts(roomId)
+    const rs = state.rooms.get(roomId)
+    if (!rs) return
+    rs.receipts = new Map(receipts.map((r) => [r.user.id, { user: r.user, lastReadId: r.lastReadId }]))
+    store.emit('receipts', roomId)
+  }
+
+  /**
+   * Runs one change of a message over REST and shows its answer at once (the frame that follows
+   * is then older or the same, and ignored). Failures become a notice.
+   * @param {number} roomId @param {() => Promise<Message | void>} change
+   */
+  async function change (roomId, change) {
+    try {
+      const message = await change()
+      const rs = state.rooms.get(roomId)
+      if (message && rs && applyChanges(rs, [message])) store.emit('messages', roomId)
+      return true
+    } catch (err) {
+      report(err)
+      return false
+    }
+  }
+
+  /** @param {Message} m @param {string} body */
+  const edit = (m, body) => change(m.roomId, () => api.editMessage(m.roomId, m.id, body))
+  /** @param {Message} m */
+  const remove = (m) => change(m.roomId, () => api.deleteMessage(m.roomId, m.id))
+  /** Toggles our reaction. @param {Message} m @param {string} emoji */
+  const react = (m, emoji) => change(m.roomId, () =>
+    api.react(m.roomId, m.id, emoji, !m.reactions.some((r) => r.emoji === emoji && r.userIds.includes(me.id))))
+  /** @param {Message} m */
+  const togglePin = (m) => change(m.roomId, () => api.pin(m.roomId, m.id, !m.pinned))
+
+  /** @param {number} roomId @param {boolean} muted */
+  async function setMuted (roomId, muted) {
+    try {
+      await api.mute(roomId, muted)
+    } catch (err) {
+      report(err)
+      return
+    }
+    const rs = state.rooms.get(roomId)
+    if (rs) rs.room = { ...rs.room, muted }
+    store.emit('rooms')
+    store.emit('current', roomId)
+  }
+
+  /** @param {Message | null} message */
+  function setReply (message) {
+    replyingTo = message ? { id: message.id, author: message.author, excerpt: message.body.slice(0, 100) } : null
+    store.emit('reply')
+  }
+
+  /**
+   * Makes sure a message of a room is in its timeline, for jumping to it (a reply's parent): the
+   * page around it, joined to what is held (history.js loadAround, also used for search hits).
+   * @param {number} roomId @param {number} messageId
+   * @returns {Promise<boolean>} whether it is held now
+   */
+  async function reveal (roomId, messageId) {
+    try {
+      const shown = await messageHistory.loadAround(roomId, messageId)
+      if (!shown && state.rooms.get(roomId)?.messages) onNotice('That message is too far back to show here.')
+      return shown
+    } catch (err) {
+      report(err)
+      return false
+    }
   }
 
   /** Shown, but no proof of sync: our own `message` frame comes before the ack anyway. @param {string} clientId @param {Message} message */
@@ -353,7 +466,10 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
 
   /** @param {string} body */
   function send (body) {
-    if (state.currentRoomId !== null) outbox.enqueue(state.currentRoomId, body)
+    if (state.currentRoomId === null) return
+    const reply = replyingTo && state.rooms.get(state.currentRoomId)?.messages?.has(replyingTo.id) ? replyingTo : null
+    outbox.enqueue(state.currentRoomId, body, reply)
+    if (replyingTo) setReply(null)
   }
 
   /** @param {number} roomId @param {boolean} isTyping */
@@ -374,7 +490,9 @@ export function createChat ({ store, api, socket, session, onLiveMessage, onNoti
 
   return {
     start, stop, onFrame, onDisconnected, selectRoom, loadOlder: messageHistory.loadOlder, markRead, createRoom, openDm, send, sendTyping,
-    addOwnMessage, openMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs
+    addOwnMessage, openMessage, retry: outbox.retry, discard: outbox.discard, typingRepeatMs: () => typing.repeatMs,
+    edit, remove, react, togglePin, setMuted, setReply, replyingTo: () => replyingTo, reveal, loadReceipts,
+    pins: (/** @type {number} */ roomId) => api.pins(roomId)
   }
 }
 

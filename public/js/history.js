@@ -1,6 +1,13 @@
 // Message history over REST: the newest page on entering a room, older pages on scroll-up
 // (before=), and catch-up after a reconnect (after=, paged until hasMore is false).
-// Messages are merged by id, so a page that overlaps live frames never shows anything twice.
+// Messages are merged by id, so a page that overlaps live frames never shows anything twice, and
+// each message keeps the copy with the highest `seq` (its latest change), so an edit, delete or
+// reaction arriving twice or out of order never goes back in time. After the `after=` pages, the
+// catch-up asks for `changes?since=` to apply the edits, deletes and reactions it missed.
+//
+// `syncedSeq` is to changes what `syncedId` is to messages: every change of the room up to it has
+// been applied. It moves on with the newest page (its highest seq: the page is current as of then),
+// the changes pages, and live frames while the room is joined and caught up.
 //
 // Holding a message is not the same as having everything before it: an upload that finishes over
 // REST while the socket is down puts a newer message into the room than the client is in sync
@@ -18,6 +25,7 @@ const PAGE = 50
 const CATCH_UP_PAGE = 100
 const CATCH_UP_MAX_PAGES = 20 // beyond ~2000 missed messages, just show the newest page again
 const AROUND_MAX_PAGES = 50 // a search hit further back than ~5000 messages is not opened in place
+const CHANGES_PAGE = 200
 
 /**
  * @param {{ store: Store, api: Api, meId: number, settle: (clientId: string) => void,
@@ -32,7 +40,22 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
   const catchUpRuns = new Map()
 
   /**
-   * Merge messages into a loaded room.
+   * The one place a message enters a loaded timeline: a copy replaces the one held only when its
+   * `seq` is newer (the same or an older change is ignored).
+   * @param {RoomState} rs
+   * @param {Message} m
+   * @returns {'new' | 'changed' | null}
+   */
+  function put (rs, m) {
+    if (!rs.messages) return null
+    const held = rs.messages.get(m.id)
+    if (held && held.seq >= m.seq) return null
+    rs.messages.set(m.id, m)
+    return held ? 'changed' : 'new'
+  }
+
+  /**
+   * Merge messages into a loaded room (pages and `message` frames).
    * @param {RoomState} rs
    * @param {Message[]} messages
    * @returns {Message[]} the ones not seen before
@@ -41,11 +64,43 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     const fresh = []
     for (const m of messages) {
       if (m.author.id === meId && m.clientId) settle(m.clientId)
-      if (!rs.messages || rs.messages.has(m.id)) continue
-      rs.messages.set(m.id, m)
-      fresh.push(m)
+      if (put(rs, m) === 'new') fresh.push(m)
     }
     return fresh
+  }
+
+  /**
+   * Changed messages (`message_updated` frames, changes pages, the answers of our own edits and
+   * reactions). One the timeline does not hold is added only when it is newer than the oldest
+   * held: older ones are outside the loaded window and come in their current state when scrolled to.
+   * @param {RoomState} rs
+   * @param {Message[]} messages
+   * @returns {boolean} whether anything shown changed
+   */
+  function applyChanges (rs, messages) {
+    const timeline = rs.messages
+    if (!timeline) return false
+    let oldest = Infinity
+    for (const id of timeline.keys()) if (id < oldest) oldest = id
+    let changed = false
+    for (const m of messages) {
+      if (!timeline.has(m.id) && timeline.size > 0 && m.id < oldest && rs.hasOlder) continue
+      if (m.author.id === meId && m.clientId) settle(m.clientId)
+      if (put(rs, m)) changed = true
+    }
+    return changed
+  }
+
+  /**
+   * A live `message_updated` frame; like `mergeLive`, it proves the room in sync up to its seq
+   * only when the room is joined and caught up.
+   * @param {RoomState} rs
+   * @param {Message} message
+   */
+  function applyLive (rs, message) {
+    const changed = applyChanges(rs, [message])
+    if (rs.messages && caughtUp.has(rs.room.id) && isJoined(rs.room.id)) rs.syncedSeq = Math.max(rs.syncedSeq, message.seq)
+    return changed
   }
 
   /**
@@ -57,7 +112,10 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
    */
   function mergeLive (rs, message) {
     const fresh = merge(rs, [message])
-    if (rs.messages && caughtUp.has(rs.room.id) && isJoined(rs.room.id)) rs.syncedId = Math.max(rs.syncedId, message.id)
+    if (rs.messages && caughtUp.has(rs.room.id) && isJoined(rs.room.id)) {
+      rs.syncedId = Math.max(rs.syncedId, message.id)
+      rs.syncedSeq = Math.max(rs.syncedSeq, message.seq)
+    }
     return fresh
   }
 
@@ -68,6 +126,8 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
 
   /** @param {Message[]} messages @param {number} fallback */
   const newestOf = (messages, fallback) => messages.reduce((max, m) => Math.max(max, m.id), fallback)
+  /** @param {Message[]} messages @param {number} fallback */
+  const highestSeq = (messages, fallback) => messages.reduce((max, m) => Math.max(max, m.seq), fallback)
 
   /** @param {number} roomId @param {boolean} [thenCatchUp] */
   async function loadLatest (roomId, thenCatchUp = true) {
@@ -78,6 +138,7 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     caughtUp.delete(roomId) // a catch-up on the old timeline may have ended meanwhile
     rs.messages = new Map()
     rs.syncedId = newestOf(page.messages, 0) // the newest page: nothing after it was missing then
+    rs.syncedSeq = highestSeq(page.messages, 0) // and every message in it was current then
     rs.hasOlder = page.hasMore
     merge(rs, page.messages)
     store.emit('messages', roomId)
@@ -106,6 +167,7 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
       cursor = newestOf(page.messages, cursor)
       rs.syncedId = Math.max(rs.syncedId, cursor)
       if (!page.hasMore) {
+        if (!await catchUpChanges(rs, timeline)) return
         // In sync now, if still joined on the connection this catch-up ran for (a newer catch-up,
         // or a drop in between, leaves that to the next one).
         if (catchUpRuns.get(roomId) === run && isJoined(roomId)) caughtUp.add(roomId)
@@ -114,6 +176,28 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
       }
     }
     await loadLatest(roomId)
+  }
+
+  /**
+   * Edits, deletes, reactions and pins since `syncedSeq`, paged. False when the room was reloaded
+   * meanwhile (the caller stops) or the gap is too long (the newest page is loaded instead).
+   * @param {RoomState} rs
+   * @param {Map<number, Message>} timeline
+   */
+  async function catchUpChanges (rs, timeline) {
+    const roomId = rs.room.id
+    let cursor = rs.syncedSeq
+    for (let pages = 0; pages < CATCH_UP_MAX_PAGES; pages++) {
+      const page = await api.changes(roomId, cursor, CHANGES_PAGE)
+      if (rs.messages !== timeline) return false
+      if (applyChanges(rs, page.messages)) store.emit('messages', roomId)
+      // Not the answer's lastSeq: a change committed while the page was read could lie below it.
+      cursor = highestSeq(page.messages, cursor)
+      rs.syncedSeq = Math.max(rs.syncedSeq, cursor)
+      if (!page.hasMore) return true
+    }
+    await loadLatest(roomId)
+    return false
   }
 
   /** The room on screen after (re)joining: load it if we have nothing, else catch up. @param {number} roomId */
@@ -167,5 +251,5 @@ export function createHistory ({ store, api, meId, settle, isJoined }) {
     return timeline.has(messageId)
   }
 
-  return { merge, mergeLive, disconnected, loadLatest, refresh, loadOlder, loadAround }
+  return { merge, mergeLive, applyChanges, applyLive, disconnected, loadLatest, refresh, loadOlder, loadAround }
 }

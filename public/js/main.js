@@ -17,12 +17,16 @@ import { createConnectionView } from './views/connection-view.js'
 import { createDrawer } from './views/drawer.js'
 import { createEmojiPicker } from './views/emoji-picker.js'
 import { createLightbox } from './views/lightbox.js'
+import { createMentionSuggest } from './views/mention-suggest.js'
 import { createMessagesView } from './views/messages-view.js'
 import { createPeopleDialog } from './views/people-dialog.js'
 import { createPresenceView } from './views/presence-view.js'
+import { createReplyBar } from './views/reply-bar-view.js'
+import { createRoomMenuView } from './views/room-menu-view.js'
 import { createRoomSettingsView } from './views/room-settings-view.js'
 import { createRoomsView } from './views/rooms-view.js'
 import { createSearchView } from './views/search-view.js'
+import { createSeenByView } from './views/seen-by-view.js'
 import { createUploadsView } from './views/uploads-view.js'
 
 /** @typedef {import('./types.js').Session} Session */
@@ -88,6 +92,10 @@ function startChat (current) {
     }
   })
   createPresenceView({ store })
+  createReplyBar({ store, chat, input: composer.input })
+  createMentionSuggest({ api, input: composer.input })
+  createRoomMenuView({ store, chat, jumpTo: messages.jumpTo })
+  createSeenByView({ store, chat })
   createPeopleDialog({ api, chat, me: user, onOpened: () => drawer.close() })
   createRoomSettingsView({ store, api, me: user })
   createSearchView({ store, api, chat, onNotice: connection.showNotice })

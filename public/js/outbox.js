@@ -68,7 +68,10 @@ export function createOutbox (store, socket, userId) {
 
   /** @param {OutboxEntry} entry */
   function transmit (entry) {
-    const sent = socket.send({ type: 'message', roomId: entry.roomId, body: entry.body, clientId: entry.clientId })
+    /** @type {import('./socket.js').Frame} */
+    const frame = { type: 'message', roomId: entry.roomId, body: entry.body, clientId: entry.clientId }
+    if (entry.replyTo) frame.replyTo = entry.replyTo.id
+    const sent = socket.send(frame)
     if (!sent) return // stays pending; resendAll() runs once the socket is ready again
     clearTimeout(ackTimers.get(entry.clientId))
     ackTimers.set(entry.clientId, setTimeout(() => {
@@ -87,10 +90,10 @@ export function createOutbox (store, socket, userId) {
     }
   }
 
-  /** @param {number} roomId @param {string} body */
-  function enqueue (roomId, body) {
+  /** @param {number} roomId @param {string} body @param {import('./types.js').ReplyRef | null} [replyTo] */
+  function enqueue (roomId, body, replyTo = null) {
     /** @type {OutboxEntry} */
-    const entry = { clientId: newClientId(), roomId, body, createdAt: new Date().toISOString(), failed: null }
+    const entry = { clientId: newClientId(), roomId, body, createdAt: new Date().toISOString(), failed: null, replyTo }
     outbox.set(entry.clientId, entry)
     save()
     store.emit('messages', roomId)

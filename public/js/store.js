@@ -13,8 +13,9 @@
  * messages: the timeline of a room changed (detail = roomId) · people: online or typing changed ·
  * connection: socket state changed (detail = ms until the next retry, when waiting) ·
  * members: a room's members or roles changed (detail = roomId) ·
+ * receipts: who has read how far changed (detail = roomId) · reply: the message being replied to changed ·
  * focus-message: open a message in its room (search hits)
- * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'members' | 'focus-message'} Topic
+ * @typedef {'rooms' | 'current' | 'messages' | 'people' | 'connection' | 'members' | 'receipts' | 'reply' | 'focus-message'} Topic
  */
 
 /**
@@ -59,6 +60,10 @@ export function createStore () {
       lastReadId: room.lastReadId ?? 0,
       messages: null,
       syncedId: 0,
+      syncedSeq: 0,
+      mentionCount: room.mentionCount ?? 0,
+      mentions: new Set(),
+      receipts: null,
       hasOlder: false,
       loadingOlder: false,
       online: new Map(),
@@ -114,7 +119,7 @@ export function createStore () {
           seq: 0, // not stored yet
           editedAt: null,
           deletedAt: null,
-          replyTo: null,
+          replyTo: entry.replyTo ? { id: entry.replyTo.id, author: entry.replyTo.author, excerpt: entry.replyTo.excerpt } : null,
           reactions: [],
           mentions: [],
           pinned: null
@@ -137,9 +142,11 @@ export function createStore () {
     return max
   }
 
-  const totalUnread = () => [...state.rooms.values()].reduce((sum, rs) => sum + rs.unread, 0)
+  /** What a room's badge counts: nothing for a muted room, except mentions. @param {RoomState} rs */
+  const badgeCount = (rs) => rs.room.muted ? 0 : rs.unread
+  const totalUnread = () => [...state.rooms.values()].reduce((sum, rs) => sum + badgeCount(rs) + (rs.room.muted ? rs.mentionCount : 0), 0)
 
-  return { state, on, emit, upsertRoom, removeRoom, roomList, title, timeline, newestId, totalUnread }
+  return { state, on, emit, upsertRoom, removeRoom, roomList, title, timeline, newestId, badgeCount, totalUnread }
 }
 
 /** @typedef {ReturnType<typeof createStore>} Store */

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createStore } from '../../public/js/store.js'
 import { createHistory } from '../../public/js/history.js'
 import { createChat } from '../../public/js/chat.js'
-import type { Frame, Message, Page, PageQuery, Room, User } from '../../public/js/types.js'
+import type { ChangesPage, Frame, Message, Page, PageQuery, Room, User } from '../../public/js/types.js'
 
 const ME: User = { id: 1, username: 'me', createdAt: '2024-01-01T00:00:00.000Z', isAdmin: false }
 const BOB = { id: 2, username: 'bob' }
@@ -22,6 +22,12 @@ function page (all: Message[], { before, after, limit = 50 }: PageQuery): Page {
   }
   const older = all.filter((m) => before === undefined || m.id < before)
   return { messages: older.slice(-limit), hasMore: older.length > limit }
+}
+
+/** GET /api/rooms/:id/changes?since= over the same messages: those whose seq is newer, in seq order. */
+function changes (all: Message[], since: number, limit: number): ChangesPage {
+  const rest = all.filter((m) => m.seq > since).sort((a, b) => a.seq - b.seq)
+  return { messages: rest.slice(0, limit), lastSeq: all.reduce((max, m) => Math.max(max, m.seq), 0), hasMore: rest.length > limit }
 }
 
 const ids = (map: Map<number, Message> | null) => [...(map?.keys() ?? [])].sort((a, b) => a - b)
@@ -45,6 +51,7 @@ describe('history catch-up', () => {
       settle: () => {},
       isJoined: () => true,
       api: {
+        async changes (_roomId, since, limit) { return changes(server, since, limit) },
         async messages (_roomId, query = {}) {
           asked.push(query)
           const answer = page(server, query)
@@ -75,6 +82,7 @@ describe('history catch-up', () => {
       settle: () => {},
       isJoined: () => true,
       api: {
+        async changes (_roomId, since, limit) { return changes(server, since, limit) },
         async messages (_roomId, query = {}) {
           const answer = page(server, query)
           if (query.after === undefined && query.before === undefined && server.length === 0) {
@@ -122,6 +130,7 @@ describe('chat catch-up after a reconnect', () => {
       onNotice: (text) => { notices.push(text) },
       api: {
         async rooms () { return [{ ...ROOM, unreadCount: 0, lastReadId: 0 }] },
+        async changes (_roomId, since, limit) { return changes(server, since, limit) },
         async messages (_roomId, query = {}) {
           asked.push(query)
           return page(server, query)
@@ -188,6 +197,7 @@ describe('chat.markRead', () => {
           const unreadCount = server.filter((m) => m.author.id !== ME.id && m.id > serverReadId).length
           return [{ ...ROOM, unreadCount, lastReadId: serverReadId }]
         },
+        async changes (_roomId, since, limit) { return changes(server, since, limit) },
         async messages (_roomId, query = {}) { return page(server, query) }
       },
       socket: {

@@ -15,12 +15,14 @@ declare module '*/public/js/types.js' {
     lastReadId: number
     messages: Map<number, Message> | null
     syncedId: number
+    syncedSeq: number
     hasOlder: boolean
     loadingOlder: boolean
     online: Map<number, Author>
     typing: Map<number, { user: Author, until: number }>
   }
   export type Page = { messages: Message[], hasMore: boolean }
+  export type ChangesPage = { messages: Message[], lastSeq: number, hasMore: boolean }
   export type PageQuery = { before?: number, after?: number, limit?: number }
   export type Frame = Record<string, unknown> & { type: string }
 }
@@ -37,18 +39,20 @@ declare module '*/public/js/store.js' {
 }
 
 declare module '*/public/js/history.js' {
-  import type { Message, Page, PageQuery, RoomState } from '*/public/js/types.js'
+  import type { ChangesPage, Message, Page, PageQuery, RoomState } from '*/public/js/types.js'
   import type { Store } from '*/public/js/store.js'
   export interface History {
     merge (rs: RoomState, messages: Message[]): Message[]
     mergeLive (rs: RoomState, message: Message): Message[]
+    applyChanges (rs: RoomState, messages: Message[]): boolean
+    applyLive (rs: RoomState, message: Message): boolean
     disconnected (): void
     loadLatest (roomId: number, thenCatchUp?: boolean): Promise<void>
     refresh (roomId: number): Promise<void>
   }
   export function createHistory (deps: {
     store: Store
-    api: { messages (roomId: number, page?: PageQuery): Promise<Page> }
+    api: { messages (roomId: number, page?: PageQuery): Promise<Page>, changes (roomId: number, since: number, limit: number): Promise<ChangesPage> }
     meId: number
     settle: (clientId: string) => void
     isJoined: (roomId: number) => boolean
@@ -56,7 +60,7 @@ declare module '*/public/js/history.js' {
 }
 
 declare module '*/public/js/chat.js' {
-  import type { Frame, Message, Page, PageQuery, Room, RoomState, User } from '*/public/js/types.js'
+  import type { ChangesPage, Frame, Message, Page, PageQuery, Room, RoomState, User } from '*/public/js/types.js'
   import type { Store } from '*/public/js/store.js'
   export interface Chat {
     start (): Promise<void>
@@ -67,7 +71,7 @@ declare module '*/public/js/chat.js' {
   }
   export function createChat (deps: {
     store: Store
-    api: { rooms (): Promise<Room[]>, messages (roomId: number, page?: PageQuery): Promise<Page> }
+    api: { rooms (): Promise<Room[]>, messages (roomId: number, page?: PageQuery): Promise<Page>, changes (roomId: number, since: number, limit: number): Promise<ChangesPage> }
     socket: { start (): void, stop (): void, send (frame: Frame): boolean }
     session: { token: string, expiresAt: string, user: User }
     onLiveMessage: (message: Message, rs: RoomState) => void

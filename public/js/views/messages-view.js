@@ -4,14 +4,17 @@
 import { byId, h } from '../lib/dom.js'
 import { dayKey, formatDay } from '../lib/format.js'
 import { renderMessage } from './message-item.js'
+import { createMessageMenu } from './message-menu.js'
 
 /** @typedef {import('../store.js').Store} Store */
 /** @typedef {import('../store.js').TimelineItem} TimelineItem */
 /** @typedef {import('../chat.js').Chat} Chat */
+/** @typedef {import('../types.js').Message} Message */
 
 const GROUP_WINDOW_MS = 5 * 60_000
 const BOTTOM_SLACK_PX = 48
 const LOAD_OLDER_AT_PX = 300
+const HIGHLIGHT_MS = 2500
 
 /** @param {{ store: Store, chat: Chat, onOpenImage: (url: string, name: string) => void }} deps */
 export function createMessagesView ({ store, chat, onOpenImage }) {
@@ -28,11 +31,60 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   let shownRoom = /** @type {number | null} */ (null)
   let stick = true
   let lastKey = ''
+  /** @type {{ id: number, draft: string } | null} The message being edited in place (it survives redraws). */
+  let editing = null
+  const menu = createMessageMenu({ store, chat, onEdit: startEdit })
+  /** @type {import('./message-item.js').ItemActions} */
   const actions = {
     ownId: store.state.me?.id ?? 0,
     onRetry: chat.retry,
     onDiscard: chat.discard,
-    onOpenImage
+    onOpenImage,
+    onMenu: menu.open,
+    onReact: (m, emoji) => { chat.react(m, emoji) },
+    onQuote: (roomId, id) => { jumpTo(roomId, id) },
+    editing: (id) => editing?.id === id ? editing : null,
+    onEditDone: finishEdit
+  }
+
+  /** Rebuild one message's row now (its state outside the message changed). @param {number} id */
+  function redraw (id) {
+    nodes.delete(`m${id}`)
+    render()
+    return /** @type {HTMLElement | null} */ (list.querySelector(`li.msg[data-id="${id}"]`))
+  }
+
+  /** @param {Message} m */
+  function startEdit (m) {
+    const previous = editing?.id
+    editing = { id: m.id, draft: m.body }
+    if (previous && previous !== m.id) redraw(previous)
+    const box = redraw(m.id)?.querySelector('textarea')
+    if (box) {
+      box.focus()
+      box.setSelectionRange(box.value.length, box.value.length)
+    }
+  }
+
+  /** Enter (body) or Esc (null). @param {Message} m @param {string | null} body */
+  async function finishEdit (m, body) {
+    const text = body?.replace(/\s+$/, '') ?? null
+    if (text !== null && text.trim() && text !== m.body && !await chat.edit(m, text)) return // kept open: the notice says why
+    if (editing?.id !== m.id) return
+    editing = null
+    redraw(m.id)?.focus()
+  }
+
+  /** Scroll to a message (fetched with around= when not loaded) and highlight it. @param {number} roomId @param {number} id */
+  async function jumpTo (roomId, id) {
+    if (!await chat.reveal(roomId, id) || store.state.currentRoomId !== roomId) return
+    const row = /** @type {HTMLElement | null} */ (list.querySelector(`li.msg[data-id="${id}"]`))
+    if (!row) return
+    stick = false
+    row.scrollIntoView({ block: 'center' })
+    row.classList.add('highlight')
+    row.focus({ preventScroll: true })
+    setTimeout(() => row.classList.remove('highlight'), HIGHLIGHT_MS)
   }
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < BOTTOM_SLACK_PX
@@ -45,7 +97,8 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
 
   /** @param {TimelineItem} item */
   function nodeFor (item) {
-    const signature = `${item.key}|${item.status}|${item.failure ?? ''}`
+    // seq: any change of the message (edit, delete, reaction, pin) redraws it.
+    const signature = `${item.key}|${item.message.seq}|${item.status}|${item.failure ?? ''}`
     let node = nodes.get(item.key)
     if (!node || node.dataset.signature !== signature) {
       node = renderMessage(item, actions)
@@ -140,6 +193,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
     if (!rs) return
     if (shownRoom !== roomId) {
       shownRoom = roomId
+      editing = null
       nodes = new Map()
       list.replaceChildren()
       lastKey = ''
@@ -161,6 +215,17 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   // Images, fonts and window size change the height; stay pinned to the bottom if we were.
   new ResizeObserver(() => { if (stick) scrollToBottom() }).observe(list)
   new ResizeObserver(() => { if (stick) scrollToBottom() }).observe(scroller)
+
+  // A focused message opens its actions with Enter (or the context-menu key), like its button.
+  list.addEventListener('keydown', (event) => {
+    const row = /** @type {HTMLElement} */ (event.target)
+    if (!row.matches?.('li.msg') || !['Enter', 'ContextMenu'].includes(event.key)) return
+    const button = row.querySelector('.msg-menu-btn')
+    if (button instanceof HTMLButtonElement) {
+      event.preventDefault()
+      button.click()
+    }
+  })
 
   jump.addEventListener('click', scrollToBottom)
   document.addEventListener('visibilitychange', afterViewChange)
@@ -185,5 +250,5 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
     if (rs) heading.textContent = label(rs)
   })
 
-  return { scrollToBottom }
+  return { scrollToBottom, jumpTo }
 }

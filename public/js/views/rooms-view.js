@@ -18,7 +18,7 @@ export function createRoomsView ({ store, chat, onPicked }) {
   const privateBox = byId('room-private', HTMLInputElement)
   const error = byId('create-room-error', HTMLParagraphElement)
   const drawerBadge = byId('drawer-badge', HTMLSpanElement)
-  /** @type {Map<number, { item: HTMLLIElement, button: HTMLButtonElement, name: HTMLSpanElement, mark: HTMLSpanElement, lock: HTMLSpanElement, badge: HTMLSpanElement, described: HTMLSpanElement }>} */
+  /** @type {Map<number, { item: HTMLLIElement, button: HTMLButtonElement, name: HTMLSpanElement, mark: HTMLSpanElement, lock: HTMLSpanElement, badge: HTMLSpanElement, mention: HTMLSpanElement, described: HTMLSpanElement }>} */
   const rows = new Map()
 
   /** @param {number} id */
@@ -29,6 +29,7 @@ export function createRoomsView ({ store, chat, onPicked }) {
     const mark = h('span', { class: 'room-hash', 'aria-hidden': 'true' }, '#')
     const lock = h('span', { class: 'room-lock' }, h('span', { 'aria-hidden': 'true' }, '🔒'), h('span', { class: 'visually-hidden' }, ' Private'))
     const badge = h('span', { class: 'badge', 'aria-hidden': 'true' })
+    const mention = h('span', { class: 'mention-badge', 'aria-hidden': 'true' })
     const button = h('button', {
       type: 'button',
       class: 'room',
@@ -38,9 +39,9 @@ export function createRoomsView ({ store, chat, onPicked }) {
         chat.selectRoom(id)
         onPicked()
       }
-    }, mark, name, lock, badge)
+    }, mark, name, lock, mention, badge)
     const described = h('span', { id: `room-unread-${id}`, class: 'visually-hidden' })
-    r = { item: h('li', {}, button, described), button, name, mark, lock, badge, described }
+    r = { item: h('li', {}, button, described), button, name, mark, lock, badge, mention, described }
     rows.set(id, r)
     return r
   }
@@ -65,10 +66,15 @@ export function createRoomsView ({ store, chat, onPicked }) {
       r.lock.hidden = rs.room.kind !== 'private'
       r.button.classList.toggle('archived', rs.room.archived)
       r.button.title = rs.room.topic || store.title(rs.room)
-      const count = rs.room.id === current && rs.unread === 0 ? 0 : rs.unread
+      // A muted room shows no unread count, but mentions of us keep their own badge ("@2").
+      const count = store.badgeCount(rs)
       r.badge.textContent = count > 99 ? '99+' : String(count)
       r.badge.hidden = count === 0
-      r.described.textContent = count ? `${count} unread` : ''
+      r.mention.textContent = `@${rs.mentionCount > 99 ? '99+' : rs.mentionCount}`
+      r.mention.hidden = rs.mentionCount === 0
+      r.button.classList.toggle('muted-room', Boolean(rs.room.muted))
+      r.described.textContent = [count ? `${count} unread` : '', rs.mentionCount ? `${rs.mentionCount} mentioning you` : '', rs.room.muted ? 'muted' : '']
+        .filter(Boolean).join(', ')
       r.button.classList.toggle('unread', count > 0)
       if (rs.room.id === current) r.button.setAttribute('aria-current', 'true')
       else r.button.removeAttribute('aria-current')
