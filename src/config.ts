@@ -123,6 +123,8 @@ const settings = {
   // Rooms one user may create per hour; 0 = no limit.
   ROOMS_PER_HOUR: setting('roomsPerHour', int(0, 1_000_000).default(10), NO_LIMIT),
   // How long after sending a message its author may edit it; 0 = no limit (deleting is always allowed).
+  // Recent plaintext kept in memory so history pages are not decrypted again (crypto/plaintext-cache.ts).
+  PLAINTEXT_CACHE_MB: setting('plaintextCacheBytes', int(0, 4096).default(32), 'a whole number of megabytes from 0 (off) to 4096', (mb) => mb * MB),
   EDIT_WINDOW_MINUTES: setting('editWindowMinutes', int(0, 5_256_000).default(0), 'a whole number of minutes, 0 for no limit'),
   BCRYPT_COST: setting('bcryptCost', int(4, 15).default(12), 'a whole number from 4 to 15'),
   // How long a write waits, without blocking, for a database locked by another program before it is refused (503).

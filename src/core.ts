@@ -3,6 +3,7 @@
 // the database closes.
 import fp from 'fastify-plugin'
 import { FernetRing } from './crypto/fernet.js'
+import { CachingRing } from './crypto/plaintext-cache.js'
 import { sharedSendLimiter, type SendLimiter } from './bus/limits.js'
 import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
@@ -25,7 +26,7 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   const { config } = app
-  const ring = new FernetRing(config.encryptionKeys)
+  const ring = config.plaintextCacheBytes > 0 ? new CachingRing(config.encryptionKeys, config.plaintextCacheBytes) : new FernetRing(config.encryptionKeys)
   const searchKeys = new SearchKeys(ring)
   const storage = await openStore(config.database, ring, {
     log: (message) => app.log.warn(message),

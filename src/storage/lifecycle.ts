@@ -3,6 +3,7 @@
 // takes the room's next seq. Deleted text must not linger: the database runs with
 // secure_delete (database.ts), and a delete is followed shortly by a WAL checkpoint that
 // truncates the log, so the pages that held the text leave the -wal file too.
+import { forgetPlaintext } from '../crypto/plaintext-cache.js'
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
 import {
@@ -35,6 +36,7 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
   // The search index (migration 9): a deleted message's tokens go with it; an edit's are replaced.
   const dropTokens = db.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?')
   const writeTokens = searchIndexWriter(db)
+  const editTokens = db.prepare<[number], string>('SELECT body FROM message_edits WHERE message_id = ?').pluck()
   const filesOf = db.prepare<[number], string>('SELECT name FROM media WHERE message_id = ?').pluck()
   const destroy = [
     db.prepare<[number]>('DELETE FROM media WHERE message_id = ?'),
@@ -129,6 +131,8 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
       const result = commit(roomId, messageId, (state) => {
         if (state.deleted_at !== null) return false
         files = filesOf.all(messageId)
+        // Its text must not outlive it in memory either (crypto/plaintext-cache.ts).
+        forgetPlaintext(ring, [bodyOf.get(messageId)!, ...editTokens.all(messageId)])
         for (const statement of destroy) statement.run(messageId)
         tombstone.run(new Date().toISOString(), messageId)
         return true

@@ -2,6 +2,7 @@
 // its room row first (as every send does), so seqs stay gapless and in commit order across nodes.
 // A delete overwrites the row; the old tuple stays in the table file until VACUUM reuses its
 // space (see "Message lifecycle" in the README for what that means at rest).
+import { forgetPlaintext } from '../../crypto/plaintext-cache.js'
 import type { FernetRing } from '../../crypto/fernet.js'
 import {
   centre, MAX_DISTINCT_REACTIONS, MessageDeletedError, MessageMissingError, TooManyReactionsError,
@@ -65,6 +66,9 @@ export function createPgLifecycle (sql: Sql, ring: FernetRing, unreadable: Unrea
       const result = await commit(roomId, messageId, async (tx, state) => {
         if (state.deleted_at !== null) return false
         files = (await tx<Array<{ name: string }>>`DELETE FROM media WHERE message_id = ${messageId} RETURNING name`).map((r) => r.name)
+        // Its text must not outlive it in memory either (crypto/plaintext-cache.ts).
+        const tokens = await tx<Array<{ body: string }>>`SELECT body FROM messages WHERE id = ${messageId} UNION ALL SELECT body FROM message_edits WHERE message_id = ${messageId}`
+        forgetPlaintext(ring, tokens.map((t) => t.body))
         await tx`DELETE FROM message_edits WHERE message_id = ${messageId}`
         await tx`DELETE FROM reactions WHERE message_id = ${messageId}`
         await tx`DELETE FROM mentions WHERE message_id = ${messageId}`
