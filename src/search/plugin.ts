@@ -44,8 +44,10 @@ export default fp(async (app) => {
   async function backfill (): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        if (await resetIfKeyChanged(storage, searchKeys)) app.log.warn('search index: made with another encryption key (or none yet); rebuilding it in the background')
+        const rebuilt = await resetIfKeyChanged(storage, searchKeys)
         counted = null
+        // A new database has nothing to rebuild: its first start stays quiet (plain start-up lines only).
+        if (rebuilt && (await progress()).total > 0) app.log.warn('search index: made with another encryption key (or none yet); rebuilding it in the background')
         const start = await progress()
         if (start.indexed >= start.total || config.searchBackfillBatch === 0) {
           if (start.indexed < start.total) app.log.warn(`search index: ${start.indexed} of ${start.total} messages indexed; background indexing is off (SEARCH_BACKFILL_BATCH=0): run npm run reindex`)
