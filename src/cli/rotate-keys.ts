@@ -17,7 +17,9 @@ import { indexMessages, resetIfKeyChanged } from '../search/backfill.js'
 import { SearchKeys } from '../search/tokens.js'
 import { createRotation, MaintenanceError, openExisting } from '../storage/maintenance.js'
 import { createSqliteStore } from '../storage/sqlite-store.js'
+import { openPgStore } from '../storage/pg/index.js'
 import { openPgExisting, rotatePg } from '../storage/pg/maintenance.js'
+import type { Store } from '../storage/store.js'
 import { fail, intFlag, loadSettings } from './common.js'
 
 async function main (): Promise<void> {
@@ -60,16 +62,20 @@ async function main (): Promise<void> {
     if (bad.length > 0) throw new MaintenanceError(`Not done: the first key alone cannot read ${bad.join(', ')}. Run rotate-keys again.`)
     rotation.refreshKeyCheck()
 
-    const store = createSqliteStore(db, ring)
-    const keys = new SearchKeys(ring)
-    const rebuilt = await resetIfKeyChanged(store, keys)
-    const indexed = await indexMessages(store, keys, { batchSize, pauseMs })
-    console.log(rebuilt ? `search index: rebuilt under the first key, ${indexed} messages indexed` : `search index: already under the first key; ${indexed} missing messages indexed`)
+    await rebuildSearchIndex(createSqliteStore(db, ring), ring, batchSize, pauseMs)
     console.log(`Done: ${rotated} messages and ${mediaRotated} upload names re-encrypted; every row reads with the first key alone.` +
       (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
   } finally {
     db.close()
   }
+}
+
+/** The search index's tokens are keyed by the first key: made again under it (a no-op when they already are). */
+async function rebuildSearchIndex (store: Store, ring: FernetRing, batchSize: number, pauseMs: number): Promise<void> {
+  const keys = new SearchKeys(ring)
+  const rebuilt = await resetIfKeyChanged(store, keys)
+  const indexed = await indexMessages(store, keys, { batchSize, pauseMs })
+  console.log(rebuilt ? `search index: rebuilt under the first key, ${indexed} messages indexed` : `search index: already under the first key; ${indexed} missing messages indexed`)
 }
 
 /** One transaction (pg/maintenance.ts): all of it or none, so there is nothing to carry on from. */
@@ -83,6 +89,12 @@ async function rotateOnPostgres (url: string, ring: FernetRing, firstOnly: Ferne
       onProgress: ({ checked, total, rotated }) => console.log(`messages: ${checked}/${total} checked, ${rotated} re-encrypted`)
     })
     if (result.media.total > 0) console.log(`uploads: ${result.media.rotated} names re-encrypted`)
+    const store = await openPgStore(url, ring, { max: 2 })
+    try {
+      await rebuildSearchIndex(store, ring, batchSize, 0)
+    } finally {
+      await store.close()
+    }
     console.log(`Done: ${result.messages.rotated} messages and ${result.media.rotated} upload names re-encrypted; every row reads with the first key alone.` +
       (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
   } finally {

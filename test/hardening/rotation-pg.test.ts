@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
+import { SearchKeys } from '../../src/search/tokens.js'
 import { tempDir } from '../helper.js'
 import { createTestSchema, type TestSchema } from '../pg-helper.js'
 import { startServer, type ServerProcess } from '../process-helper.js'
@@ -145,6 +146,10 @@ describe('npm run rotate-keys on PostgreSQL', () => {
 
       const run = runTool('rotate-keys', cwd, env(`${newKey},${oldKey}`))
       expect(await run.exited, run.stderr()).toBe(0)
+      // The search index is made again under the new key, by the tool (not left to the next start).
+      expect(run.stdout()).toMatch(/search index: rebuilt under the first key, 1 messages indexed/)
+      const [fingerprint] = await schema.sql<Array<{ value: string }>>`SELECT value FROM meta WHERE key = 'search_key'`
+      expect(fingerprint!.value).toBe(new SearchKeys(new FernetRing([newKey])).fingerprint())
       const edits = await schema.sql<Array<{ body: string }>>`SELECT body FROM message_edits`
       expect(edits).toHaveLength(1)
       expect(new FernetRing([newKey]).decryptText(edits[0]!.body)).toBe('first draft')
