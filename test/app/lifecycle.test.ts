@@ -267,6 +267,38 @@ describe('replies, mentions, pins, around, mute', () => {
     await call(bob, 'PATCH', '/api/me', { shareReadReceipts: true })
     await ws.close()
   })
+
+  it('in a private room, members joined to it get receipt frames: at once, then at most one per user every 2 s with the latest marker; none from who opted out', async () => {
+    const room = (await call(alice, 'POST', '/api/rooms', { name: `receipts-${Date.now()}`, visibility: 'private' })).json().room
+    expect((await call(alice, 'POST', `/api/rooms/${room.id}/members`, { userId: bob.id })).statusCode).toBe(201)
+    const ids: number[] = []
+    for (let i = 0; i < 3; i++) ids.push((await send(alice, `to be read ${i}`, {}, room.id)).id)
+    const watcher = await joined(alice, room.id)
+    const reader = await joined(bob, room.id)
+    reader.send({ type: 'read', roomId: room.id, messageId: ids[0] })
+    const first = await watcher.waitFor((f) => f.type === 'receipt')
+    expect(first).toEqual({ type: 'receipt', roomId: room.id, user: { id: bob.id, username: 'bob' }, lastReadId: ids[0] })
+    reader.send({ type: 'read', roomId: room.id, messageId: ids[1] })
+    reader.send({ type: 'read', roomId: room.id, messageId: ids[2] })
+    await reader.sync()
+    await watcher.sync()
+    expect(watcher.of('receipt')).toHaveLength(1) // coalesced: the window is still open
+    const trailing = await watcher.waitFor((f) => f.type === 'receipt' && f.lastReadId === ids[2], { timeoutMs: 4000 })
+    expect(trailing.user.id).toBe(bob.id)
+    expect(watcher.of('receipt')).toHaveLength(2) // ids[1] was never sent on its own: the latest won
+    // Opted out: nothing more, and not listed.
+    await call(bob, 'PATCH', '/api/me', { shareReadReceipts: false })
+    const more = await send(alice, 'after opting out', {}, room.id)
+    reader.send({ type: 'read', roomId: room.id, messageId: more.id })
+    await reader.sync()
+    await new Promise((resolve) => setTimeout(resolve, 2300))
+    await watcher.sync()
+    expect(watcher.of('receipt')).toHaveLength(2)
+    expect((await call(alice, 'GET', `/api/rooms/${room.id}/receipts`)).json().receipts).toEqual([])
+    await call(bob, 'PATCH', '/api/me', { shareReadReceipts: true })
+    await watcher.close()
+    await reader.close()
+  }, 15_000)
 })
 
 describe('catch-up', () => {
