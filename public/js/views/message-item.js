@@ -187,7 +187,8 @@ export function renderMessage (item, actions) {
       '(edited)', h('span', { class: 'visually-hidden' }, ` at ${formatFull(new Date(m.editedAt))}`))
     : null
   const menu = item.status === 'sent' && !m.deletedAt && actions.onMenu
-    ? h('button', { type: 'button', class: 'msg-menu-btn icon-btn', 'aria-label': 'Message actions', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, '⋯')
+    // Never a Tab stop of its own: Enter on the focused row opens the same menu.
+    ? h('button', { type: 'button', class: 'msg-menu-btn icon-btn', tabindex: '-1', 'aria-label': 'Message actions', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, '⋯')
     : null
   if (menu) menu.addEventListener('click', () => actions.onMenu?.(m, menu))
   const li = h('li', { class: 'msg', 'data-key': item.key },
@@ -206,7 +207,23 @@ export function renderMessage (item, actions) {
   li.classList.toggle('mentions-me', m.mentions.some((a) => a.id === actions.ownId))
   if (item.status !== 'sent') li.classList.add(item.status)
   if (m.id) li.dataset.id = String(m.id)
-  // Keyboard users reach a message (and so its actions) by Tab: the row itself is focusable.
-  if (menu) li.tabIndex = 0
+  // Focusable, but out of the Tab order until the list's roving tab stop lands here (message-focus.js).
+  setRowTabbable(li, false)
   return li
+}
+
+/** A row's own controls, which follow the row in and out of the Tab order (not the actions button). */
+const ROW_CONTROLS = 'a[href], button:not(.msg-menu-btn), textarea, input, audio[controls], video[controls]'
+
+/**
+ * Put one message row, and the links and buttons inside it, in or out of the Tab order, so that
+ * the whole list is one Tab stop however long it is.
+ * @param {HTMLElement} li @param {boolean} on
+ */
+export function setRowTabbable (li, on) {
+  li.tabIndex = on ? 0 : -1
+  for (const el of li.querySelectorAll(ROW_CONTROLS)) {
+    if (on) el.removeAttribute('tabindex')
+    else el.setAttribute('tabindex', '-1')
+  }
 }

@@ -4,6 +4,7 @@
 import { byId, h } from '../lib/dom.js'
 import { dayKey, formatDay } from '../lib/format.js'
 import { renderMessage } from './message-item.js'
+import { createMessageFocus } from './message-focus.js'
 import { createMessageMenu } from './message-menu.js'
 
 /** @typedef {import('../store.js').Store} Store */
@@ -34,6 +35,15 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   /** @type {{ id: number, draft: string } | null} The message being edited in place (it survives redraws). */
   let editing = null
   const menu = createMessageMenu({ store, chat, onEdit: startEdit })
+  const focus = createMessageFocus({
+    list,
+    scroller,
+    onTop: () => {
+      const roomId = store.state.currentRoomId
+      const rs = roomId === null ? undefined : store.state.rooms.get(roomId)
+      if (roomId !== null && rs?.hasOlder && !rs.loadingOlder) chat.loadOlder(roomId).catch(() => {})
+    }
+  })
   /** @type {import('./message-item.js').ItemActions} */
   const actions = {
     ownId: store.state.me?.id ?? 0,
@@ -143,6 +153,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
     }
     const wasAtBottom = stick
     const anchor = wasAtBottom ? null : captureAnchor()
+    const hadFocus = focus.focusedKey()
     const items = store.timeline(roomId)
     /** @type {HTMLElement[]} */
     const wanted = []
@@ -175,6 +186,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
     if (wasAtBottom) scrollToBottom()
     else if (anchor) scroller.scrollTop = anchor.el.offsetTop - anchor.offset
     if (!wasAtBottom && grewAtEnd) jump.hidden = false
+    focus.afterRender(nodes, hadFocus)
     afterViewChange()
   }
 
@@ -196,6 +208,7 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
       editing = null
       nodes = new Map()
       list.replaceChildren()
+      focus.reset()
       lastKey = ''
       stick = true
       jump.hidden = true
@@ -216,17 +229,6 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
   new ResizeObserver(() => { if (stick) scrollToBottom() }).observe(list)
   new ResizeObserver(() => { if (stick) scrollToBottom() }).observe(scroller)
 
-  // A focused message opens its actions with Enter (or the context-menu key), like its button.
-  list.addEventListener('keydown', (event) => {
-    const row = /** @type {HTMLElement} */ (event.target)
-    if (!row.matches?.('li.msg') || !['Enter', 'ContextMenu'].includes(event.key)) return
-    const button = row.querySelector('.msg-menu-btn')
-    if (button instanceof HTMLButtonElement) {
-      event.preventDefault()
-      button.click()
-    }
-  })
-
   jump.addEventListener('click', scrollToBottom)
   document.addEventListener('visibilitychange', afterViewChange)
   window.addEventListener('focus', afterViewChange)
@@ -237,7 +239,6 @@ export function createMessagesView ({ store, chat, onOpenImage }) {
     if (!(node instanceof HTMLElement)) return
     for (const old of list.querySelectorAll('.search-hit')) old.classList.remove('search-hit')
     node.classList.add('search-hit')
-    node.tabIndex = -1
     stick = false
     node.scrollIntoView({ block: 'center' })
     node.focus({ preventScroll: true })
