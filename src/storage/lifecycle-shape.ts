@@ -2,7 +2,7 @@
 // columns a message row carries beyond its body, how a reply's excerpt is cut, how reaction and
 // mention rows become the message's lists, and the failures a change can meet. No SQL here.
 import type { FernetRing } from '../crypto/fernet.js'
-import type { Author, Message, Reaction, ReplyTo } from '../schemas.js'
+import type { Attachment, Author, Message, Reaction, ReplyTo } from '../schemas.js'
 import type { UnreadableRows } from './unreadable.js'
 
 /** A reply's excerpt: the parent's first 100 characters (code points), as it reads now. */
@@ -96,6 +96,45 @@ export function groupMentions (rows: readonly MentionRow[]): Map<number, Author[
     else list.push(author)
   }
   return out
+}
+
+/** A stored message row with its author, on either store (timestamps as the dialect gives them). */
+export interface StoredMessageRow extends LifecycleColumns {
+  id: number
+  room_id: number
+  user_id: number
+  username: string
+  body: string
+  attachment: string | null
+  client_id: string | null
+  created_at: string | Date
+  seq: number
+}
+
+/**
+ * One row as the message it is now: a tombstone's body is "" without decrypting; a row no key
+ * opens comes back empty and marked (one bad row must not take its whole page down), counted once.
+ */
+export function messageOfRow (row: StoredMessageRow, iso: Iso, ring: FernetRing, unreadable: UnreadableRows,
+  reactions: Map<number, Reaction[]>, mentions: Map<number, Author[]>): Message {
+  const base = {
+    id: row.id,
+    roomId: row.room_id,
+    author: { id: row.user_id, username: row.username },
+    clientId: row.client_id,
+    createdAt: iso(row.created_at),
+    seq: row.seq,
+    ...lifecycleOf(row, iso, replyOf(row, ring, unreadable), reactions.get(row.id), mentions.get(row.id))
+  }
+  if (row.deleted_at !== null) return { ...base, body: '', attachment: null }
+  try {
+    const body = ring.decryptText(row.body)
+    const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
+    return { ...base, body, attachment }
+  } catch {
+    unreadable.saw(`message ${row.id}`)
+    return { ...base, body: '', attachment: null, unreadable: true as const }
+  }
 }
 
 /** No message with that id in that room. */

@@ -1,12 +1,12 @@
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
 import {
-  excerptOf, groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf,
+  excerptOf, groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow,
   type LifecycleColumns, type MentionRow, type ReactionRow
 } from './lifecycle-shape.js'
 import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
-import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
+import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
 export interface MessageRow extends LifecycleColumns {
   id: number
@@ -45,27 +45,7 @@ export function createMessageReader (db: Db, ring: FernetRing, unreadable: Unrea
     const ids = JSON.stringify(rows.map((r) => r.id))
     const reactions = groupReactions(reactionsOf.all(ids))
     const mentions = groupMentions(mentionsOf.all(ids))
-    return rows.map((row) => {
-      const base = {
-        id: row.id,
-        roomId: row.room_id,
-        author: { id: row.user_id, username: row.username },
-        clientId: row.client_id,
-        createdAt: row.created_at,
-        seq: row.seq,
-        ...lifecycleOf(row, same, replyOf(row, ring, unreadable), reactions.get(row.id), mentions.get(row.id))
-      }
-      if (row.deleted_at !== null) return { ...base, body: '', attachment: null }
-      try {
-        const body = ring.decryptText(row.body)
-        const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-        return { ...base, body, attachment }
-      } catch {
-        // One bad row must not take its whole page down: it comes back empty, marked as such.
-        unreadable.saw(`message ${row.id}`)
-        return { ...base, body: '', attachment: null, unreadable: true as const }
-      }
-    })
+    return rows.map((row) => messageOfRow(row, same, ring, unreadable, reactions, mentions))
   }
   return { toMessages, toMessage: (row: MessageRow): Message => toMessages([row])[0]! }
 }

@@ -3,11 +3,11 @@
 // new message takes its room's next seq, the rows go in with one INSERT, the counters move, and
 // COMMIT. Ids are drawn under the room lock too, so within a room they also grow in commit order.
 import type { FernetRing } from '../../crypto/fernet.js'
-import { groupMentions, groupReactions, lifecycleOf, MessageDeletedError, MessageMissingError, replyOf, excerptOf, type LifecycleColumns, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
+import { groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow, excerptOf, type LifecycleColumns, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
 import { decryptOr, newLifecycle, RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
-import type { Attachment, HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
+import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
 import { iso, type Sql, type Tx } from './connect.js'
 import { indexInserted } from './search.js'
 
@@ -47,26 +47,7 @@ export function createPgMessageReader (sql: Sql, ring: FernetRing, unreadable: U
     const reactions = groupReactions(await tx<ReactionRow[]>`SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`)
     const mentions = groupMentions(await tx<MentionRow[]>`SELECT mn.message_id, mn.user_id, u.username FROM mentions mn
       JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ANY(${ids}::bigint[]) ORDER BY mn.message_id, mn.user_id`)
-    return rows.map((row) => {
-      const base = {
-        id: row.id,
-        roomId: row.room_id,
-        author: { id: row.user_id, username: row.username },
-        clientId: row.client_id,
-        createdAt: iso(row.created_at),
-        seq: row.seq,
-        ...lifecycleOf(row, iso, replyOf(row, ring, unreadable), reactions.get(row.id), mentions.get(row.id))
-      }
-      if (row.deleted_at !== null) return { ...base, body: '', attachment: null }
-      try {
-        const body = ring.decryptText(row.body)
-        const attachment = row.attachment === null ? null : JSON.parse(ring.decryptText(row.attachment)) as Attachment
-        return { ...base, body, attachment }
-      } catch {
-        unreadable.saw(`message ${row.id}`)
-        return { ...base, body: '', attachment: null, unreadable: true as const }
-      }
-    })
+    return rows.map((row) => messageOfRow(row, iso, ring, unreadable, reactions, mentions))
   }
 }
 
