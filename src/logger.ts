@@ -60,24 +60,40 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
 /** Polled by monitoring every few seconds: at info they would drown everything else. */
 const QUIET_ROUTES = new Set(['/api/health'])
 
+/** What the "websocket closed" line needs of its upgrade, copied out so the request and reply can go. */
+interface UpgradeLine { refused: boolean, req: { method: string, url: string, hostname: string, ip: string }, startedAt: number }
+
 /**
  * One line per request, when it completes, holding what Fastify's two lines held (the request:
  * method, URL, host, address; the status and response time); health checks only at debug. An
  * accepted WebSocket upgrade never completes as a response: its line comes when it closes.
  */
 export class RequestLog extends LogController {
-  readonly #completed = new WeakSet<FastifyRequest>()
+  readonly #upgrades = new WeakMap<FastifyRequest, UpgradeLine>()
 
   override incomingRequest (request: FastifyRequest, reply: FastifyReply): void {
     if (request.headers.upgrade?.toLowerCase() !== 'websocket' || this.isLogDisabled(request)) return
+    // The listener lives as long as the socket: it keeps a few strings and the request's logger,
+    // not the request and reply (with them, every idle socket held its whole HTTP upgrade, about
+    // 5 KB). Below info the line is never written, so nothing is kept at all.
+    const log = reply.log
+    if ((log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === false) return // pino's; not in Fastify's logger type
+    const line: UpgradeLine = {
+      refused: false,
+      // The URL redacted now: the raw one holds the token.
+      req: { method: request.method, url: redactUrl(request.url), hostname: request.hostname, ip: request.ip },
+      startedAt: performance.now() // where reply.elapsedTime starts, a few lines of Fastify later
+    }
+    this.#upgrades.set(request, line)
     request.raw.socket.once('close', () => {
-      if (this.#completed.has(request)) return // refused: logged as a response
-      reply.log.info({ req: request, res: { statusCode: 101 }, responseTime: reply.elapsedTime }, 'websocket closed')
+      if (line.refused) return // logged as a response
+      log.info({ req: line.req, res: { statusCode: 101 }, responseTime: performance.now() - line.startedAt }, 'websocket closed')
     })
   }
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    this.#completed.add(request)
+    const upgrade = this.#upgrades.get(request)
+    if (upgrade !== undefined) upgrade.refused = true
     if (this.isLogDisabled(request)) return
     const fields = { req: request, res: reply, responseTime: reply.elapsedTime }
     if (error) reply.log.error({ ...fields, err: error }, 'request errored')

@@ -5,9 +5,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { AppError, errors } from '../errors.js'
-import { Client, CloseCode, type Hub } from './hub.js'
+import { Client, CloseCode, OPEN, type Hub } from './hub.js'
 import type { Intake } from './intake.js'
 import type { Limits } from './protocol.js'
+import { releaseUpgrade } from './release.js'
 import { originChecker, upgradeToken } from './upgrade.js'
 
 export interface SocketCaps {
@@ -52,9 +53,18 @@ export function createAdmission (app: FastifyInstance, hub: Hub, intake: Intake,
     }
   }
 
+  /** Every socket's 'error' listener (`this` is the socket), in place of the plugin's closure over the request. */
+  function onSocketError (this: WebSocket, error: Error): void {
+    // Protocol errors (too large → 1009, bad UTF-8 → 1007) have already started the close;
+    // anything else (a reset connection) ends the socket, and 'close' cleans up.
+    app.log.debug({ err: error, userId: hub.client(this)?.user.id }, 'websocket error')
+    if (this.readyState === OPEN) this.terminate()
+  }
+
   /** The /ws route's handler, once the socket is open. */
   function accept (socket: WebSocket, request: FastifyRequest): void {
     const { id, username, createdAt, isAdmin, jti, exp } = request.user
+    releaseUpgrade(socket, request.raw.socket, onSocketError)
     // Everything up to intake.hold is synchronous, so no frame can arrive before the listeners are
     // attached, and none is handled before the token's re-check below has answered.
     if (exp * 1000 <= Date.now()) {

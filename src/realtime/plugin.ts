@@ -57,9 +57,10 @@ export default fp(async (app) => {
       // The `bearer, <token>` form: answer with `bearer` (never echo the token back).
       handleProtocols: (protocols: Set<string>) => (protocols.has('bearer') ? 'bearer' : false)
     } as WebsocketPluginOptions['options'],
+    // Reached only until `accept` swaps the plugin's per-socket listener for a shared one
+    // (release.ts), or when `accept` throws. Protocol errors (too large → 1009, bad UTF-8 → 1007)
+    // have already started the close; anything else (a reset connection) ends the socket.
     errorHandler (error, socket, request) {
-      // Protocol errors (too large → 1009, bad UTF-8 → 1007) have already started the close;
-      // anything else (a reset connection) ends the socket, and 'close' cleans up.
       request.log.debug({ err: error }, 'websocket error')
       if (socket.readyState === OPEN) socket.terminate()
     },
