@@ -2,22 +2,15 @@ import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
 import {
   excerptOf, groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow,
-  type LifecycleColumns, type MentionRow, type ReactionRow
+  type StoredMessageRow, type MentionRow, type ReactionRow
 } from './lifecycle-shape.js'
 import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
-export interface MessageRow extends LifecycleColumns {
-  id: number
-  room_id: number
-  user_id: number
-  username: string
-  body: string
-  attachment: string | null
-  client_id: string | null
+/** A message row on SQLite: times are ISO text. */
+export interface MessageRow extends StoredMessageRow {
   created_at: string
-  seq: number
 }
 
 /** A message row with its author, its parent (for the reply quote) and who pinned it. */

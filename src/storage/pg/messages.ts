@@ -3,7 +3,7 @@
 // new message takes its room's next seq, the rows go in with one INSERT, the counters move, and
 // COMMIT. Ids are drawn under the room lock too, so within a room they also grow in commit order.
 import type { FernetRing } from '../../crypto/fernet.js'
-import { groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow, excerptOf, type LifecycleColumns, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
+import { groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow, excerptOf, type StoredMessageRow, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
 import { decryptOr, newLifecycle, RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
@@ -11,16 +11,9 @@ import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } fr
 import { iso, type Sql, type Tx } from './connect.js'
 import { indexInserted } from './search.js'
 
-export interface PgMessageRow extends LifecycleColumns {
-  id: number
-  room_id: number
-  user_id: number
-  username: string
-  body: string
-  attachment: string | null
-  client_id: string | null
+/** A message row on PostgreSQL: times are Dates. */
+export interface PgMessageRow extends StoredMessageRow {
   created_at: Date
-  seq: number
 }
 
 /** A clientId met again after the room lock was taken: should not happen; the batch is retried whole. */
