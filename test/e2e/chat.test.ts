@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import {
-  connected, enter, waitUntil, ensureScreenshotDir, hasChromium, launchBrowser, makePng, openPerson, PASSWORD,
+  connected, enter, expectNoPageErrors, waitUntil, ensureScreenshotDir, hasChromium, launchBrowser, makePng, openPerson, PASSWORD,
   SCREENSHOT_DIR, startServer, type Person, type Server
 } from './harness.js'
 import { available } from '../requirements.js'
@@ -51,11 +51,7 @@ describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('web cl
   })
 
   afterEach(() => {
-    for (const p of people) {
-      const errors = p.errors.splice(0)
-      p.expected = []
-      expect(errors, `${p.name}: console/page errors`).toEqual([])
-    }
+    expectNoPageErrors(people)
   })
 
   it('shows form errors next to the form and registers two people', async () => {

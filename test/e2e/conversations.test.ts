@@ -3,7 +3,7 @@
 // an archived room turning read-only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { enter, hasChromium, launchBrowser, makePng, openPerson, startServer, waitUntil, type Person, type Server } from './harness.js'
+import { enter, expectNoPageErrors, hasChromium, launchBrowser, makePng, openPerson, startServer, waitUntil, type Person, type Server } from './harness.js'
 import { available } from '../requirements.js'
 
 describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('conversations in Chromium', () => {
@@ -33,11 +33,7 @@ describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('conver
   })
 
   afterEach(() => {
-    for (const p of people) {
-      const errors = p.errors.splice(0)
-      p.expected = []
-      expect(errors, `${p.name}: console/page errors`).toEqual([])
-    }
+    expectNoPageErrors(people)
   })
 
   async function addMember (page: Page, name: string): Promise<void> {

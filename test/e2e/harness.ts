@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { deflateSync, crc32 } from 'node:zlib'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { makeTestConfig, tempDir } from '../helper.js'
@@ -146,4 +147,13 @@ export function makePng (width = 48, height = 32): Buffer {
     chunk('IDAT', deflateSync(Buffer.from(rows))),
     chunk('IEND', Buffer.alloc(0))
   ])
+}
+
+/** After each test: nobody's page logged an error (patterns a test expected are for that test only). */
+export function expectNoPageErrors (people: readonly Person[]): void {
+  for (const p of people) {
+    const errors = p.errors.splice(0)
+    p.expected = []
+    expect(errors, `${p.name}: console/page errors`).toEqual([])
+  }
 }

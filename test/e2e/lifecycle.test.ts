@@ -3,7 +3,7 @@
 // while the other edits, deletes and reacts, whose page then shows exactly the current state.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { connected, enter, hasChromium, launchBrowser, openPerson, startServer, waitUntil, type Person, type Server } from './harness.js'
+import { connected, enter, expectNoPageErrors, hasChromium, launchBrowser, openPerson, startServer, waitUntil, type Person, type Server } from './harness.js'
 import { available } from '../requirements.js'
 
 describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('message lifecycle in Chromium', () => {
@@ -63,10 +63,7 @@ describe.skipIf(!available('Chromium (/usr/bin/chromium)', hasChromium))('messag
   })
 
   afterEach(() => {
-    for (const p of people) {
-      const errors = p.errors.splice(0)
-      expect(errors, `${p.name}: console/page errors`).toEqual([])
-    }
+    expectNoPageErrors(people)
   })
 
   it('edit in place by keyboard: Enter saves, the other sees the new text and "(edited)"; Esc cancels', async () => {
