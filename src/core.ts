@@ -1,6 +1,6 @@
 // The app's shared services, as decorators: storage (SQLite or PostgreSQL, by DATABASE_URL), events (after-commit
-// notifications) and the message service. One onClose so that queued sends are committed before
-// the database closes.
+// notifications), the message service and the search index's queue of new messages. One onClose so
+// that queued sends are committed, and then indexed, before the database closes.
 import fp from 'fastify-plugin'
 import { FernetRing } from './crypto/fernet.js'
 import { CachingRing } from './crypto/plaintext-cache.js'
@@ -9,6 +9,7 @@ import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMentionResolver } from './lifecycle/mentions.js'
 import { createMessageService, type MessageService } from './messages/service.js'
+import { createLiveIndex, type LiveIndex } from './search/live.js'
 import { SearchKeys } from './search/tokens.js'
 import { openStore, whenUnlocked, type Storage } from './storage/index.js'
 
@@ -21,6 +22,8 @@ declare module 'fastify' {
     sendLimiter: SendLimiter
     /** The search index's keys, derived from the current encryption key (src/search/tokens.ts). */
     searchKeys: SearchKeys
+    /** New messages on their way into the search index; null when SEARCH_INDEX=off. */
+    liveIndex: LiveIndex | null
   }
 }
 
@@ -44,8 +47,9 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
+  const liveIndex = config.searchIndex ? createLiveIndex(storage, searchKeys, { log: app.log }) : null
   const messageService = createMessageService({
-    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), searchKeys: config.searchIndex ? searchKeys : null
+    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), liveIndex
   })
 
   app.decorate('storage', storage)
@@ -53,10 +57,12 @@ export default fp(async (app) => {
   app.decorate('sendLimiter', sendLimiter)
   app.decorate('messageService', messageService)
   app.decorate('searchKeys', searchKeys)
+  app.decorate('liveIndex', liveIndex)
 
   app.addHook('onClose', async () => {
     clearInterval(purge)
     await messageService.flush()
+    await liveIndex?.close()
     await storage.close()
   })
 }, { name: 'core', fastify: '5.x' })

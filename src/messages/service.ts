@@ -7,7 +7,7 @@ import { MessageDeletedError, MessageMissingError } from '../storage/lifecycle-s
 import { isStorageFull, isStorageLocked, RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
 import { createGroupCommit } from './group-commit.js'
 import type { SendLimiter } from '../bus/limits.js'
-import type { SearchKeys } from '../search/tokens.js'
+import type { LiveIndex } from '../search/live.js'
 
 export interface MessageServiceOptions {
   storage: Storage
@@ -16,11 +16,11 @@ export interface MessageServiceOptions {
   lockWaitMs: number
   /** Who the body mentions (of those who may read the room); none when not given. */
   resolveMentions?: MentionResolver
-  /** Keys for the search index's tokens; null: no index (SEARCH_INDEX=off). */
-  searchKeys?: SearchKeys | null
+  /** Where committed messages go to be indexed for search; null: no index (SEARCH_INDEX=off). */
+  liveIndex?: LiveIndex | null
 }
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs, resolveMentions, searchKeys = null }: MessageServiceOptions) {
+export function createMessageService ({ storage, events, limiter, lockWaitMs, resolveMentions, liveIndex = null }: MessageServiceOptions) {
   // Whether the last commit failed for lack of disk space (GET /api/health reports it).
   let full = false
   const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
@@ -42,9 +42,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, re
       let stored: StoredMessage
       try {
         const mentions = input.mentions ?? (resolveMentions === undefined ? [] : await resolveMentions(input.roomId, input.author, input.body))
-        // The search index's tokens are made here, above SQL, and committed with the message.
-        const searchTokens = searchKeys === null ? undefined : searchKeys.forText(input.roomId, input.body)
-        stored = await commit.submit(mentions.length === 0 && searchTokens === undefined ? input : { ...input, mentions, searchTokens })
+        stored = await commit.submit(mentions.length === 0 ? input : { ...input, mentions })
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
         // replyTo names no message of this room, or a deleted one (API.md: 404 message_not_found).
@@ -53,6 +51,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, re
         throw storageAppError(error, lockWaitMs / 1000) ?? error
       }
       if (stored.created) {
+        liveIndex?.add(stored.message)
         events.emit('message', stored.message)
         if (stored.message.mentions.length > 0) events.emit('mention', stored.message, stored.message.mentions.map((m) => m.id))
       }

@@ -26,9 +26,11 @@ const RETRY_MS = 5000
 const LOG_EVERY_MS = 10_000
 
 export default fp(async (app) => {
-  const { storage, searchKeys, config } = app
+  const { storage, searchKeys, config, liveIndex } = app
   let counted: { at: number, value: Promise<{ indexed: number, total: number }> } | null = null
   const progress = async (): Promise<{ indexed: number, total: number }> => {
+    // What this node sent a moment ago counts as indexed, as it is for searching.
+    await liveIndex?.settled()
     if (counted === null || performance.now() - counted.at > PROGRESS_TTL_MS) {
       counted = { at: performance.now(), value: storage.search.progress() }
       counted.value.catch(() => { counted = null })
@@ -91,5 +93,5 @@ export default fp(async (app) => {
     finished()
   })
 
-  await app.register(searchRoutes(config.searchIndex ? createSearchService(storage, searchKeys) : null))
+  await app.register(searchRoutes(config.searchIndex ? createSearchService(storage, searchKeys, liveIndex) : null))
 }, { name: 'search', fastify: '5.x', dependencies: ['core'] })

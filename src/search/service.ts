@@ -8,6 +8,7 @@ import type { Message, Storage } from '../storage/index.js'
 import type { IndexTerm } from '../storage/types.js'
 import { verify, type Snippet } from './match.js'
 import { parseQuery, type Term } from './query.js'
+import type { LiveIndex } from './live.js'
 import type { SearchKeys } from './tokens.js'
 
 export interface SearchParams {
@@ -34,11 +35,13 @@ function indexTerm (keys: SearchKeys, roomIds: readonly number[], term: Term): I
   }
 }
 
-export function createSearchService (storage: Storage, keys: SearchKeys) {
+export function createSearchService (storage: Storage, keys: SearchKeys, live: LiveIndex | null = null) {
   return {
     /** Throws QueryError for a query that cannot be searched, room_not_found for a room the caller may not read. */
     async search (user: Caller, params: SearchParams): Promise<{ results: SearchResult[], hasMore: boolean }> {
       const parsed = parseQuery(params.q)
+      // Messages this node stored a moment ago are found too: a sender searches what they just said.
+      await live?.settled()
       const roomIds = params.roomId !== undefined ? [(await roomAccess(storage, user, params.roomId)).room.id] : await readableRoomIds(storage, user)
       const terms = parsed.terms.map((t) => indexTerm(keys, roomIds, t))
       const results: SearchResult[] = []

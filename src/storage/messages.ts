@@ -4,7 +4,6 @@ import {
   excerptOf, groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow,
   type StoredMessageRow, type MentionRow, type ReactionRow
 } from './lifecycle-shape.js'
-import { searchIndexWriter } from './search.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
 
@@ -96,7 +95,6 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
 
   const { toMessage, toMessages } = createMessageReader(db, ring, unreadable)
-  const indexTokens = searchIndexWriter(db)
 
   /** One send: the first message back for a repeated clientId, else a new row. No decrypt on the way in. */
   function insertOne (input: NewMessage): StoredMessage {
@@ -121,7 +119,6 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
     countSent.run(input.author.id, input.roomId)
     const mentions = input.mentions ?? []
     for (const person of mentions) mention.run(id, person.id, input.roomId)
-    if (input.searchTokens !== undefined) indexTokens(id, input.searchTokens, true)
     return {
       message: {
         id, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body, attachment, clientId, createdAt, seq,

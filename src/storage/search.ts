@@ -105,6 +105,17 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
     }
     return written
   })
+  const asSent = db.prepare<[number], number>('SELECT 1 FROM messages WHERE id = ? AND edited_at IS NULL AND deleted_at IS NULL').pluck()
+  const inIndex = db.prepare<[number], number>('SELECT 1 FROM message_search_docsize WHERE id = ?').pluck()
+  const writeNew = db.transaction((entries: ReadonlyArray<{ messageId: number, tokens: IndexTokens }>): number => {
+    let written = 0
+    for (const e of entries) {
+      if (asSent.get(e.messageId) === undefined || inIndex.get(e.messageId) !== undefined) continue
+      write(e.messageId, e.tokens, true)
+      written++
+    }
+    return written
+  })
   const replace = db.transaction((messageId: number, tokens: IndexTokens): void => {
     if (exists.get(messageId) === undefined) return
     write(messageId, tokens)
@@ -126,6 +137,16 @@ export function createSearchRepo (db: Db, ring: FernetRing, unreadable: Unreadab
       return rows.map((row, i) => ({ message: messages[i]!, stamp: row.body }))
     },
     write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>): number => writeScanned.immediate(entries),
+    writeNew (entries: ReadonlyArray<{ messageId: number, tokens: IndexTokens }>): number {
+      // Rebuildable from the messages, so not worth an fsync of its own: in WAL mode NORMAL only
+      // risks losing this commit in a crash (the next FULL commit syncs it along), never the file.
+      db.pragma('synchronous = NORMAL')
+      try {
+        return writeNew.immediate(entries)
+      } finally {
+        db.pragma('synchronous = FULL')
+      }
+    },
     progress: (): { indexed: number, total: number } => ({ indexed: indexed.get() ?? 0, total: total.get() ?? 0 }),
     find
   }

@@ -159,9 +159,9 @@ export interface MediaStore {
 }
 
 /**
- * The search index (src/search): keyed tokens per message, never text. Sends write tokens with the
- * message (NewMessage.searchTokens); edits call `replace`, deletes `remove`; the backfill scans
- * what is missing and writes it.
+ * The search index (src/search): keyed tokens per message, never text. New messages are indexed a
+ * moment after their commit (`writeNew`, src/search/live.ts); edits call `replace` and deletes
+ * `remove` inside their own transactions; the backfill scans what is missing and writes it.
  */
 export interface SearchStore {
   /** Names the key the index's tokens were made with (a keyed fingerprint); null before any. */
@@ -176,6 +176,13 @@ export interface SearchStore {
   scan: (afterId: number, limit: number, which: 'unindexed' | 'all') => Promise<ScannedMessage[]>
   /** Writes scanned messages' tokens, replacing any, skipping each whose stored body is no longer `stamp`; how many were written. */
   write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>) => Promise<number>
+  /**
+   * Tokens of messages as they were sent: each is written only while the message is neither
+   * edited nor deleted (those wrote their own tokens) and not yet in the index; how many were
+   * written. Not synced to disk on its own: a crash may lose it, and the next start's backfill
+   * writes it again.
+   */
+  writeNew: (entries: ReadonlyArray<{ messageId: number, tokens: IndexTokens }>) => Promise<number>
   /** Messages in the index, and in all. */
   progress: () => Promise<{ indexed: number, total: number }>
   /** Candidates, decrypted, in the order asked; the caller checks them against their text. */

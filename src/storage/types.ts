@@ -18,8 +18,6 @@ export interface NewMessage {
   mentions?: readonly Author[]
   /** Only for imported history (ISO 8601, UTC); a send is stamped when it is stored. */
   createdAt?: string
-  /** The message's search tokens, written in the same transaction (imports leave them to the backfill). */
-  searchTokens?: IndexTokens
 }
 
 /** `created` is false when the same sender had already sent this clientId in this room. */

@@ -1,11 +1,16 @@
-// The search index store (store.search), on both stores: tokens written with a send, found by
+// The search index store (store.search), on both stores: tokens written after a send, found by
 // term (words, phrases by position, prefixes), only in the rooms asked, by author, paged; edits
 // replace tokens, deletes remove them; the backfill's scan and stamped write; reset and progress.
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
 import { SearchKeys } from '../../src/search/tokens.js'
+import { openDatabase } from '../../src/storage/database.js'
 import { openStorage, type Store } from '../../src/storage/index.js'
+import { createMessagesRepo } from '../../src/storage/messages.js'
+import { createSearchRepo } from '../../src/storage/search.js'
+import { createUnreadableRows } from '../../src/storage/unreadable.js'
+import { createUsersRepo } from '../../src/storage/users.js'
 import { openPgStore } from '../../src/storage/pg/index.js'
 import type { IndexQuery, IndexTerm } from '../../src/storage/types.js'
 import { tempDir } from '../helper.js'
@@ -40,14 +45,16 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     const store = await open(dialect, ring)
     const alice = (await store.users.create('alice', 'x'))!
     const bob = (await store.users.create('bob', 'x'))!
-    const send = async (roomId: number, author: typeof alice, body: string): Promise<number> =>
-      (await store.messages.insert({ roomId, author, body, searchTokens: keys.forText(roomId, body) })).message.id
+    const send = async (roomId: number, author: typeof alice, body: string): Promise<number> => {
+      const { id } = (await store.messages.insert({ roomId, author, body })).message
+      expect(await store.search.writeNew([{ messageId: id, tokens: keys.forText(roomId, body) }])).toBe(1)
+      return id
+    }
     const a = await send(1, alice, 'the new release is out')
     const b = await send(1, bob, 'release the new build')
     const c = await send(2, alice, 'deployment of the release')
-    const [d] = await store.messages.insertBatch([{ roomId: 1, author: bob, body: 'Another release', searchTokens: keys.forText(1, 'Another release') }])
+    const dId = await send(1, bob, 'Another release')
     const ids = async (q: IndexQuery): Promise<number[]> => (await store.search.find(q)).map((m) => m.id)
-    const dId = d!.ok ? d!.value.message.id : 0
 
     expect(await ids(query([word([1, 2], 'release')]))).toEqual([dId, c, b, a])
     expect(await ids(query([word([1, 2], 'release')], { roomIds: [1] }))).toEqual([dId, b, a])
@@ -68,7 +75,8 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
   it('replace (an edit) and remove (a delete); tokens of a missing message are not written', async () => {
     const store = await open(dialect, ring)
     const alice = (await store.users.create('alice', 'x'))!
-    const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'first words', searchTokens: keys.forText(1, 'first words') })
+    const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'first words' })
+    await store.search.writeNew([{ messageId: message.id, tokens: keys.forText(1, 'first words') }])
     await store.search.replace(message.id, keys.forText(1, 'second text'))
     expect(await store.search.find(query([word([1], 'first')]))).toEqual([])
     expect((await store.search.find(query([word([1], 'second')]))).map((m) => m.id)).toEqual([message.id])
@@ -83,7 +91,8 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     const store = await open(dialect, ring)
     const alice = (await store.users.create('alice', 'x'))!
     await store.messages.insertBatch(['one', 'two', 'three'].map((body) => ({ roomId: 1, author: alice, body })))
-    await store.messages.insert({ roomId: 1, author: alice, body: 'four', searchTokens: keys.forText(1, 'four') })
+    const four = (await store.messages.insert({ roomId: 1, author: alice, body: 'four' })).message.id
+    await store.search.writeNew([{ messageId: four, tokens: keys.forText(1, 'four') }])
     expect(await store.search.progress()).toEqual({ indexed: 1, total: 4 })
     const pending = await store.search.scan(0, 10, 'unindexed')
     expect(pending.map((p) => p.message.body)).toEqual(['one', 'two', 'three'])
@@ -99,5 +108,48 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     expect(await store.search.keyFingerprint()).toBe(keys.fingerprint())
     expect(await store.search.progress()).toEqual({ indexed: 0, total: 4 })
     expect(await store.search.find(query([word([1], 'four')]))).toEqual([])
+  })
+
+  it('writeNew indexes a message only as sent: not once edited or deleted (they wrote their own), not twice, not a missing one', async () => {
+    const store = await open(dialect, ring)
+    const alice = (await store.users.create('alice', 'x'))!
+    const [plain, edited, deleted] = await Promise.all(['plain words', 'old words', 'gone words'].map(async (body) =>
+      (await store.messages.insert({ roomId: 1, author: alice, body })).message.id))
+    await store.lifecycle.edit(1, edited!, 'new words', [], keys.forText(1, 'new words'))
+    await store.lifecycle.remove(1, deleted!)
+    const entry = (id: number, body: string): { messageId: number, tokens: ReturnType<SearchKeys['forText']> } => ({ messageId: id, tokens: keys.forText(1, body) })
+    // Queued at send time, written after the edit and the delete: only the untouched one is written.
+    expect(await store.search.writeNew([entry(plain!, 'plain words'), entry(edited!, 'old words'), entry(deleted!, 'gone words'), entry(999_999, 'ghost')])).toBe(1)
+    const found = async (w: string): Promise<string[]> => (await store.search.find(query([word([1], w)]))).map((m) => m.body)
+    expect(await found('plain')).toEqual(['plain words'])
+    expect(await found('old')).toEqual([])
+    expect(await found('new')).toEqual(['new words'])
+    expect(await found('gone')).toEqual([])
+    // Already in the index (the backfill got there first): left as it is, not an error.
+    expect(await store.search.writeNew([entry(plain!, 'plain words')])).toBe(0)
+    expect(await store.search.progress()).toEqual({ indexed: 2, total: 2 })
+  })
+})
+
+describe('search store: sqlite durability', () => {
+  it('writeNew commits without its own fsync, and every other commit is FULL again after it (even when it fails)', () => {
+    const ring = new FernetRing([Fernet.generateKey()])
+    const keys = new SearchKeys(ring)
+    const db = openDatabase(join(tempDir(), 'chat.db'), ring)
+    try {
+      const search = createSearchRepo(db, ring, createUnreadableRows())
+      const user = createUsersRepo(db).create('alice', 'x')!
+      const { message } = createMessagesRepo(db, ring, createUnreadableRows()).insert({ roomId: 1, author: user, body: 'hello there' })
+      const FULL = 2
+      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
+      expect(search.writeNew([{ messageId: message.id, tokens: keys.forText(1, 'hello there') }])).toBe(1)
+      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
+      expect(() => search.writeNew([{ messageId: message.id + 1, tokens: { words: ['not hex'], prefixes: [] } }])).not.toThrow()
+      db.prepare('INSERT INTO messages (room_id, user_id, body, created_at, seq) VALUES (1, ?, ?, ?, 99)').run(user.id, ring.encrypt('x'), new Date().toISOString())
+      expect(() => search.writeNew([{ messageId: message.id + 1, tokens: { words: ['not hex'], prefixes: [] } }])).toThrow(TypeError)
+      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
+    } finally {
+      db.close()
+    }
   })
 })

@@ -9,7 +9,6 @@ import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
 import { iso, type Sql, type Tx } from './connect.js'
-import { indexInserted } from './search.js'
 
 /** A message row on PostgreSQL: times are Dates. */
 export interface PgMessageRow extends StoredMessageRow {
@@ -144,10 +143,6 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
     for (const f of fresh) f.message.id = idOf.get(`${f.message.roomId}:${f.message.seq}`)!
     const mentionRows = fresh.flatMap((f) => f.message.mentions.map((m) => ({ message_id: f.message.id, user_id: m.id, room_id: f.message.roomId })))
     if (mentionRows.length > 0) await tx`INSERT INTO mentions ${tx(mentionRows)} ON CONFLICT DO NOTHING`
-    await indexInserted(tx, fresh.flatMap((f) => {
-      const tokens = inputs[f.index]!.searchTokens
-      return tokens === undefined ? [] : [{ id: f.message.id, tokens }]
-    }))
 
     // The counters: each room's last seq and message count, each sender's count per room.
     const perRoom = new Map<number, number>()

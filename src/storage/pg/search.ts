@@ -4,7 +4,7 @@
 // carry none. Queries are tsquery text built from hex tokens only.
 import type { SearchStore } from '../store.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message } from '../types.js'
-import type { Sql, Tx } from './connect.js'
+import type { Sql } from './connect.js'
 import { pgColumns, type PgMessageRow } from './messages.js'
 
 const HEX = /^[0-9a-f]+$/
@@ -79,6 +79,20 @@ export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => 
         ON CONFLICT (message_id) DO UPDATE SET tokens = excluded.tokens`
       return written.count
     },
+    async writeNew (entries) {
+      if (entries.length === 0) return 0
+      return await sql.begin(async (tx) => {
+        // Rebuildable from the messages: not worth waiting for the WAL flush (a crash may lose
+        // this commit, never anything else; the next start's backfill writes it again).
+        await tx`SET LOCAL synchronous_commit = off`
+        const written = await tx`INSERT INTO message_search (message_id, tokens)
+          SELECT m.id, v.tokens::tsvector
+          FROM unnest(${entries.map((e) => e.messageId)}::bigint[], ${entries.map((e) => tsvectorOf(e.tokens))}::text[]) AS v (id, tokens)
+          JOIN messages m ON m.id = v.id AND m.edited_at IS NULL AND m.deleted_at IS NULL
+          ON CONFLICT (message_id) DO NOTHING`
+        return written.count
+      })
+    },
     async progress () {
       const [row] = await sql<Array<{ indexed: number, total: number }>>`SELECT
         (SELECT count(*) FROM message_search)::int AS indexed, (SELECT count(*) FROM messages WHERE deleted_at IS NULL)::int AS total`
@@ -103,11 +117,4 @@ export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => 
       return await toMessages(rows)
     }
   }
-}
-
-/** Writes the tokens of messages just inserted, inside the insert's transaction. */
-export async function indexInserted (tx: Tx, entries: ReadonlyArray<{ id: number, tokens: IndexTokens }>): Promise<void> {
-  if (entries.length === 0) return
-  await tx`INSERT INTO message_search (message_id, tokens)
-    SELECT * FROM unnest(${entries.map((e) => e.id)}::bigint[], ${entries.map((e) => tsvectorOf(e.tokens))}::text[]::tsvector[])`
 }

@@ -1,0 +1,78 @@
+// Indexing new messages a moment after they are acknowledged, not inside their commit. A send's
+// ack waits for its fsync and nothing else; the words of everything sent in the last
+// `delayMs` are tokenized and written in one transaction, which also lets the index (FTS5 or
+// GIN) take one larger write instead of one per group commit. Searching waits for what is
+// queued on this node (`settled`), so a sender finds their own message at once; another node's
+// messages appear within `delayMs`. What a crash loses here, the next start's backfill writes.
+import type { Storage } from '../storage/index.js'
+import type { SearchKeys } from './tokens.js'
+
+export interface LiveIndexOptions {
+  /** How long a message may wait to be indexed. */
+  delayMs?: number
+  /** A batch this large is written at once. */
+  maxBatch?: number
+  /** Queued messages beyond this are dropped (the next start indexes them) rather than held. */
+  maxQueued?: number
+  log: { warn: (object: object, message: string) => void }
+}
+
+interface Queued { messageId: number, roomId: number, body: string }
+
+export interface LiveIndex {
+  /** Queues a message just committed. */
+  add: (message: { id: number, roomId: number, body: string }) => void
+  /** Resolves once everything queued before the call is written (or its write failed). */
+  settled: () => Promise<void>
+  /** Writes what is queued and stops taking more (before the database closes). */
+  close: () => Promise<void>
+}
+
+export function createLiveIndex (storage: Storage, keys: SearchKeys, { delayMs = 100, maxBatch = 1000, maxQueued = 100_000, log }: LiveIndexOptions): LiveIndex {
+  let queue: Queued[] = []
+  let timer: NodeJS.Timeout | undefined
+  let writing: Promise<void> = Promise.resolve()
+  let closed = false
+  let dropped = false
+
+  async function write (batch: Queued[]): Promise<void> {
+    try {
+      await storage.search.writeNew(batch.map((q) => ({ messageId: q.messageId, tokens: keys.forText(q.roomId, q.body) })))
+    } catch (error) {
+      // A locked database, a full disk, a lost connection: chat goes on; these wait for the next
+      // start's backfill (the index says what it lacks, so nothing is searched wrongly meanwhile).
+      log.warn({ err: error }, `search index: ${batch.length} new messages could not be indexed now; the next start indexes them`)
+    }
+  }
+
+  /** Chains the write of everything queued now after the writes before it. */
+  function drain (): Promise<void> {
+    clearTimeout(timer)
+    timer = undefined
+    if (queue.length === 0) return writing
+    const batches: Queued[][] = []
+    for (let i = 0; i < queue.length; i += maxBatch) batches.push(queue.slice(i, i + maxBatch))
+    queue = []
+    writing = writing.then(async () => { for (const b of batches) await write(b) })
+    return writing
+  }
+
+  return {
+    add (message) {
+      if (closed) return
+      if (queue.length >= maxQueued) {
+        if (!dropped) log.warn({}, `search index: more than ${maxQueued} new messages waiting; the rest are indexed at the next start`)
+        dropped = true
+        return
+      }
+      queue.push({ messageId: message.id, roomId: message.roomId, body: message.body })
+      if (queue.length >= maxBatch) void drain()
+      else timer ??= setTimeout(() => { void drain() }, delayMs).unref()
+    },
+    settled: drain,
+    async close () {
+      closed = true
+      await drain()
+    }
+  }
+}
