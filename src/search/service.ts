@@ -26,6 +26,7 @@ export interface SearchResult extends Snippet {
 /** Candidates checked for one page at most: a page past that many non-matches answers hasMore. */
 const MAX_CHECKED = 5000
 const LARGEST_BATCH = 400
+const FIRST_BATCH_SPARE = 4
 
 function indexTerm (keys: SearchKeys, roomIds: readonly number[], term: Term): IndexTerm {
   switch (term.kind) {
@@ -48,7 +49,9 @@ export function createSearchService (storage: Storage, keys: SearchKeys, live: L
       let before = params.before ?? null
       let offset = 0
       let checked = 0
-      let batch = Math.min(LARGEST_BATCH, (params.limit + 1) * 2)
+      // Most candidates are real matches (24-bit tokens collide rarely; a prefix over-matches
+      // more): ask for a page and a little more, and for more only when the check rejects some.
+      let batch = Math.min(LARGEST_BATCH, params.limit + 1 + FIRST_BATCH_SPARE)
       for (;;) {
         const candidates = await storage.search.find({ terms, roomIds, authorName: parsed.from, before, order: params.sort, limit: batch, offset })
         for (const message of candidates) {
