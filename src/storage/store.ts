@@ -16,6 +16,12 @@ export interface UsersStore {
   /** The user and their hash, for logging in. The hash never leaves the auth module. */
   findForLogin: (username: string) => Promise<{ user: User, passwordHash: string } | null>
   findById: (id: number) => Promise<User | null>
+  /**
+   * The user behind a verified token: null when its id `jti` is revoked or the user is gone. One
+   * query (every authenticated request asks), read fresh each time: a logout or a change of
+   * administrator takes effect on the next request, whichever process made it.
+   */
+  forToken: (id: number, jti: string) => Promise<User | null>
   /** Those of these ids that are users, in no particular order. */
   authors: (ids: readonly number[]) => Promise<Author[]>
   /** Up to `limit` users whose name starts with `prefix` (without regard to case), by name. */
