@@ -3,7 +3,7 @@ import { roomNameKey } from '../text/names.js'
 import { insertAudit } from './audit.js'
 import type { Db } from './database.js'
 import { READ_STATE_JOINS, UNREAD_CAP, UNREAD_SQL } from './reads.js'
-import type { AuditInput, Author, Room, RoomForUser, RoomPatch } from './types.js'
+import type { AuditInput, Author, Room, RoomForUser, RoomPatch, StoredStanding } from './types.js'
 
 export interface RoomRow {
   id: number
@@ -78,6 +78,9 @@ export function createRoomsRepo (db: Db) {
   }
   const readable = db.prepare<{ user: number, admin: number }, number>(`SELECT r.id FROM rooms r ${ACCESS_JOINS} WHERE ${READABLE_SQL} ORDER BY r.id`).pluck()
   const byId = db.prepare<[number], RoomRow>(`${SELECT} WHERE r.id = ?`)
+  const withStanding = db.prepare<{ room: number, user: number }, RoomRow & { my_role: Role | null, banned: number }>(`SELECT ${COLUMNS}, me.role AS my_role,
+    EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = @user) AS banned
+    FROM rooms r LEFT JOIN users u ON u.id = r.created_by LEFT JOIN room_members me ON me.room_id = r.id AND me.user_id = @user WHERE r.id = @room`)
   const exists = db.prepare<[number], number>('SELECT 1 FROM rooms WHERE id = ?').pluck()
   const insert = db.prepare<[string, string, string, number, string, string], { id: number }>(
     'INSERT INTO rooms (name, name_key, topic, created_by, created_at, kind) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id')
@@ -141,6 +144,10 @@ export function createRoomsRepo (db: Db) {
     get (id: number): Room | null {
       const row = byId.get(id)
       return row === undefined ? null : toRoom(row)
+    },
+    access (id: number, userId: number): { room: Room, standing: StoredStanding } | null {
+      const row = withStanding.get({ room: id, user: userId })
+      return row === undefined ? null : { room: toRoom(row), standing: { role: row.my_role, banned: row.banned === 1 } }
     },
     exists: (id: number): boolean => exists.get(id) !== undefined,
     /** The new room (its creator its owner), or null when the name is taken (without regard to case). */

@@ -41,6 +41,11 @@ export interface RoomsStore {
   /** The ids of the rooms listFor lists. */
   readableIds: (userId: number, isAdmin?: boolean) => Promise<number[]>
   get: (id: number) => Promise<Room | null>
+  /**
+   * The room and this user's standing in it (what conversations/access.ts decides on), in one
+   * query: every read of a room asks. Null when there is no such room.
+   */
+  access: (id: number, userId: number) => Promise<{ room: Room, standing: StoredStanding } | null>
   exists: (id: number) => Promise<boolean>
   /** The new room with its creator as owner, or null when the name is taken (by its folded key). */
   create: (name: string, topic: string, createdBy: number, kind?: 'public' | 'private') => Promise<Room | null>

@@ -5,7 +5,7 @@ import { roomNameKey } from '../../text/names.js'
 import { UNREAD_CAP } from '../reads.js'
 import { dmKey, dmNameKey, toRoom, type RoomRow } from '../rooms.js'
 import type { ReadsStore, RoomsStore } from '../store.js'
-import type { AuditInput, ReadState, Room, RoomForUser, RoomPatch } from '../types.js'
+import type { AuditInput, ReadState, Room, RoomForUser, RoomPatch, StoredStanding } from '../types.js'
 import { insertPgAudit } from './conversations.js'
 import { iso, type Sql } from './connect.js'
 
@@ -50,6 +50,13 @@ export function createPgRooms (sql: Sql): RoomsStore {
       return (await sql<Array<{ id: number }>>`SELECT r.id FROM rooms r ${readable(userId, isAdmin)} ORDER BY r.id`).map((r) => r.id)
     },
     get,
+    async access (id: number, userId: number): Promise<{ room: Room, standing: StoredStanding } | null> {
+      const [row] = await sql<Array<PgRoomRow & { my_role: Role | null, banned: boolean }>>`SELECT ${sql.unsafe(COLUMNS)}, me.role AS my_role,
+          EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = ${userId}) AS banned
+        FROM rooms r LEFT JOIN users u ON u.id = r.created_by LEFT JOIN room_members me ON me.room_id = r.id AND me.user_id = ${userId}
+        WHERE r.id = ${id}`
+      return row === undefined ? null : { room: toPgRoom(row), standing: { role: row.my_role, banned: row.banned } }
+    },
     exists: async (id: number) => (await sql`SELECT 1 FROM rooms WHERE id = ${id}`).length > 0,
     async create (name: string, topic: string, createdBy: number, kind: 'public' | 'private' = 'public'): Promise<Room | null> {
       const id = await sql.begin(async (tx) => {
