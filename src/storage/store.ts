@@ -6,7 +6,7 @@ import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
 import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -38,6 +38,8 @@ export interface RoomsStore {
    * last-read message and effective role. One query, whatever the number of rooms.
    */
   listFor: (userId: number, isAdmin?: boolean) => Promise<RoomForUser[]>
+  /** listFor before each room is made one object: what GET /api/rooms writes its JSON from. */
+  listing: (userId: number, isAdmin?: boolean) => Promise<ListedRoom[]>
   /** The ids of the rooms listFor lists. */
   readableIds: (userId: number, isAdmin?: boolean) => Promise<number[]>
   get: (id: number) => Promise<Room | null>
