@@ -8,10 +8,11 @@ import { sharedSendLimiter, type SendLimiter } from './bus/limits.js'
 import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMentionResolver } from './lifecycle/mentions.js'
+import { PageCache, splitPlaintextBudget } from './messages/page-cache.js'
 import { createMessageService, type MessageService } from './messages/service.js'
 import { createLiveIndex, type LiveIndex } from './search/live.js'
 import { SearchKeys } from './search/tokens.js'
-import { openStore, whenUnlocked, type Storage } from './storage/index.js'
+import { openStore, whenUnlocked, type Message, type Storage } from './storage/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,12 +25,17 @@ declare module 'fastify' {
     searchKeys: SearchKeys
     /** New messages on their way into the search index; null when SEARCH_INDEX=off. */
     liveIndex: LiveIndex | null
+    /** Recent history pages (messages/page-cache.ts); null with PLAINTEXT_CACHE_MB=0. */
+    historyPages: PageCache | null
   }
 }
 
 export default fp(async (app) => {
   const { config } = app
-  const ring = config.plaintextCacheBytes > 0 ? new CachingRing(config.encryptionKeys, config.plaintextCacheBytes) : new FernetRing(config.encryptionKeys)
+  // The history page cache holds message text too: one budget (PLAINTEXT_CACHE_MB) for both.
+  const budget = splitPlaintextBudget(config.plaintextCacheBytes)
+  const ring = config.plaintextCacheBytes > 0 ? new CachingRing(config.encryptionKeys, budget.texts) : new FernetRing(config.encryptionKeys)
+  const historyPages = config.plaintextCacheBytes > 0 ? new PageCache(budget.pages) : null
   const searchKeys = new SearchKeys(ring)
   const storage = await openStore(config.database, ring, {
     log: (message) => app.log.warn(message),
@@ -58,6 +64,12 @@ export default fp(async (app) => {
   app.decorate('messageService', messageService)
   app.decorate('searchKeys', searchKeys)
   app.decorate('liveIndex', liveIndex)
+  app.decorate('historyPages', historyPages)
+  // A change committed here drops its room's pages at once (their seq is old anyway), and with
+  // them any text a delete destroyed. Another node's changes are caught by the seq on the next read.
+  const dropPages = (message: Message): void => historyPages?.dropRoom(message.roomId)
+  events.on('message', dropPages)
+  events.on('message_updated', dropPages)
 
   app.addHook('onClose', async () => {
     clearInterval(purge)

@@ -25,8 +25,9 @@ export interface RoomAccess {
  * banned from.
  */
 export async function roomAccess (storage: Storage, user: Caller, roomId: number): Promise<RoomAccess> {
-  const [room, standing] = await Promise.all([storage.rooms.get(roomId), storage.members.standing(roomId, user.id)])
-  if (room === null) throw errors.roomNotFound()
+  const found = await storage.rooms.access(roomId, user.id)
+  if (found === null) throw errors.roomNotFound()
+  const { room, standing } = found
   const role = effectiveRole(room.kind, { ...standing, isAdmin: user.isAdmin })
   if (role === null) {
     if (room.kind === 'public' && standing.banned) throw errors.banned()

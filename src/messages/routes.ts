@@ -6,8 +6,10 @@ import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, MessageSchema, RoomParams } from '../schemas.js'
 import { HistoryQuery, HistoryResponse, SendBody } from './schemas.js'
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 const messageRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { storage, messageService } = app
+  const { storage, messageService, historyPages: pages } = app
   app.addHook('onRequest', app.authenticate)
 
   app.get('/api/rooms/:roomId/messages', {
@@ -21,15 +23,25 @@ const messageRoutes: FastifyPluginAsyncZod = async (app) => {
     // The hottest read: pages are built field by field by the storage layer, so re-checking 50
     // messages against the schema on the way out (zod) would only double the cost of a page.
     serializerCompiler: () => (data) => JSON.stringify(data)
-  }, async (request) => {
+  }, async (request, reply) => {
     const { around, ...query } = request.query
+    const ticket = pages?.ticket(request.params.roomId) ?? 0
+    // Every request passes the gate, cached page or not: its room's seq comes with it.
     const { room } = await roomAccess(storage, request.user, request.params.roomId)
     if (around !== undefined) {
       const page = await storage.lifecycle.around(room.id, around, query.limit)
       if (page === null) throw errors.messageNotFound()
       return page
     }
-    return await storage.messages.history(room.id, query)
+    if (pages === null) return await storage.messages.history(room.id, query)
+    const key = `${query.limit} ${query.before ?? ''} ${query.after ?? ''}`
+    let body = pages.get(room.id, room.lastSeq, key)
+    if (body === undefined) {
+      body = Buffer.from(JSON.stringify(await storage.messages.history(room.id, query)))
+      pages.set(room.id, room.lastSeq, key, body, ticket)
+    }
+    // The page's JSON as bytes: sent as they are (the type provider knows only the schema's object).
+    return reply.type(JSON_TYPE).send(body as never)
   })
 
   app.post('/api/rooms/:roomId/messages', {

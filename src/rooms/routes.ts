@@ -8,7 +8,8 @@ import { roomAudience } from '../conversations/audience.js'
 import { can } from '../conversations/policy.js'
 import { errors } from '../errors.js'
 import { authErrors, ErrorResponse, RoomParams } from '../schemas.js'
-import { whenUnlocked, type RoomForUser } from '../storage/index.js'
+import { whenUnlocked } from '../storage/index.js'
+import { roomListJson } from './list-json.js'
 import { CreateRoomBody, RoomForCaller, RoomWithReadState, UpdateRoomBody } from './schemas.js'
 
 const perUser = (request: FastifyRequest): string => `user:${request.user.id}`
@@ -18,21 +19,13 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', app.authenticate)
 
   app.get('/api/rooms', {
-    schema: { tags: ['rooms'], summary: 'The rooms you may read (public ones and yours), by name, with your unread counts and role', response: { 200: z.object({ rooms: z.array(RoomWithReadState) }), ...authErrors } },
-    // Thousands of rooms, built field by field by the storage layer: checking each against the
-    // schema on the way out (zod) would cost more than building them.
-    serializerCompiler: () => (data) => JSON.stringify(data)
-  }, async (request) => {
-    // Mentions and mutes come from the lifecycle's own query and are merged in here.
-    const [rooms, states] = await Promise.all([storage.rooms.listFor(request.user.id, request.user.isAdmin), storage.lifecycle.roomStates(request.user.id)])
-    // In place: thousands of rooms, each built once by the store (a copy per room would cost more than the merge).
-    const listed = rooms as Array<RoomForUser & { mentionCount: number, muted: boolean }>
-    for (const room of listed) {
-      const state = states.get(room.id)
-      room.mentionCount = state?.mentionCount ?? 0
-      room.muted = state?.muted ?? false
-    }
-    return { rooms: listed }
+    // The schema documents the answer; list-json.ts writes it (thousands of rooms: checking each
+    // against the schema on the way out, or even JSON.stringify over them, cost more than reading them).
+    schema: { tags: ['rooms'], summary: 'The rooms you may read (public ones and yours), by name, with your unread counts and role', response: { 200: z.object({ rooms: z.array(RoomWithReadState) }), ...authErrors } }
+  }, async (request, reply) => {
+    // Mentions and mutes come from the lifecycle's own query and are merged in as the JSON is written.
+    const [rooms, states] = await Promise.all([storage.rooms.listing(request.user.id, request.user.isAdmin), storage.lifecycle.roomStates(request.user.id)])
+    return reply.type('application/json; charset=utf-8').send(roomListJson(rooms, states) as never)
   })
 
   app.post('/api/rooms', {

@@ -10,7 +10,7 @@ import {
   centre, MAX_DISTINCT_REACTIONS, MessageDeletedError, MessageMissingError, TooManyReactionsError,
   type AroundPage, type Change, type ChangesPage, type EditVersion, type Receipt, type Removal, type RoomLifecycleState
 } from './lifecycle-shape.js'
-import { COLUMNS, createMessageReader, type MessageRow } from './messages.js'
+import { COLUMNS, createMessageReader, messageRows, type MessageRow } from './messages.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { Author, IndexTokens, Message } from './types.js'
 import { searchIndexWriter } from './search.js'
@@ -58,10 +58,10 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
 
   const versions = db.prepare<[number], { body: string, edited_at: string }>('SELECT body, edited_at FROM message_edits WHERE message_id = ? ORDER BY id')
   const pinned = db.prepare<[number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.pinned_at IS NOT NULL ORDER BY m.pinned_at DESC, m.id DESC`)
-  const afterSeq = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
+  const afterSeq = messageRows<[number, number, number]>(db, `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`)
   const lastSeq = db.prepare<[number], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck()
-  const older = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
-  const fromHere = db.prepare<[number, number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id >= ? ORDER BY m.id ASC LIMIT ?`)
+  const older = messageRows<[number, number, number]>(db, `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`)
+  const fromHere = messageRows<[number, number, number]>(db, `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.id >= ? ORDER BY m.id ASC LIMIT ?`)
 
   const mute = db.prepare<[number, number]>('INSERT OR IGNORE INTO mutes (user_id, room_id) VALUES (?, ?)')
   const unmute = db.prepare<[number, number]>('DELETE FROM mutes WHERE user_id = ? AND room_id = ?')
@@ -170,13 +170,13 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
     changes (roomId: number, since: number, limit: number): ChangesPage {
       // The head first: whatever commits between the two reads is found by the next call.
       const last = lastSeq.get(roomId) ?? 0
-      const rows = afterSeq.all(roomId, since, limit + 1)
+      const rows = afterSeq(roomId, since, limit + 1)
       const page = toMessages(rows.slice(0, limit))
       return { messages: page, lastSeq: Math.max(last, page.at(-1)?.seq ?? 0), hasMore: rows.length > limit }
     },
     around (roomId: number, messageId: number, limit: number): AroundPage | null {
       if (stateOf.get(messageId, roomId) === undefined) return null
-      const page = centre(older.all(roomId, messageId, limit), fromHere.all(roomId, messageId, limit + 1), limit)
+      const page = centre(older(roomId, messageId, limit), fromHere(roomId, messageId, limit + 1), limit)
       return { messages: toMessages(page.rows), hasMoreBefore: page.hasMoreBefore, hasMoreAfter: page.hasMoreAfter }
     },
     setMuted (userId: number, roomId: number, muted: boolean): void {

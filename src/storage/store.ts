@@ -6,7 +6,7 @@ import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
 import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -16,6 +16,12 @@ export interface UsersStore {
   /** The user and their hash, for logging in. The hash never leaves the auth module. */
   findForLogin: (username: string) => Promise<{ user: User, passwordHash: string } | null>
   findById: (id: number) => Promise<User | null>
+  /**
+   * The user behind a verified token: null when its id `jti` is revoked or the user is gone. One
+   * query (every authenticated request asks), read fresh each time: a logout or a change of
+   * administrator takes effect on the next request, whichever process made it.
+   */
+  forToken: (id: number, jti: string) => Promise<User | null>
   /** Those of these ids that are users, in no particular order. */
   authors: (ids: readonly number[]) => Promise<Author[]>
   /** Up to `limit` users whose name starts with `prefix` (without regard to case), by name. */
@@ -32,9 +38,16 @@ export interface RoomsStore {
    * last-read message and effective role. One query, whatever the number of rooms.
    */
   listFor: (userId: number, isAdmin?: boolean) => Promise<RoomForUser[]>
+  /** listFor before each room is made one object: what GET /api/rooms writes its JSON from. */
+  listing: (userId: number, isAdmin?: boolean) => Promise<ListedRoom[]>
   /** The ids of the rooms listFor lists. */
   readableIds: (userId: number, isAdmin?: boolean) => Promise<number[]>
   get: (id: number) => Promise<Room | null>
+  /**
+   * The room and this user's standing in it (what conversations/access.ts decides on), in one
+   * query: every read of a room asks. Null when there is no such room.
+   */
+  access: (id: number, userId: number) => Promise<{ room: Room, standing: StoredStanding } | null>
   exists: (id: number) => Promise<boolean>
   /** The new room with its creator as owner, or null when the name is taken (by its folded key). */
   create: (name: string, topic: string, createdBy: number, kind?: 'public' | 'private') => Promise<Room | null>

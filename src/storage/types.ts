@@ -51,6 +51,20 @@ export interface RoomForUser extends Room {
   myRole: Role | null
 }
 
+/** One room of a user's list in two parts: what rarely changes, and what this call read (RoomsStore.listing). */
+export interface ListedRoom {
+  /**
+   * Name, topic, creator, kind, archived, a DM's people: on SQLite the same object from call to
+   * call until one of those changes (so whatever is derived from it can be kept beside it). Its
+   * lastSeq is not this call's: `lastSeq` is.
+   */
+  room: Room
+  lastSeq: number
+  unreadCount: number
+  lastReadId: number | null
+  myRole: Role | null
+}
+
 export type { Member } from '../schemas.js'
 export type { Role, RoomKind } from '../conversations/policy.js'
 

@@ -14,6 +14,7 @@ export function createUsersRepo (db: Db) {
     'INSERT INTO users (username, password_hash, created_at, is_admin) VALUES (?, ?, ?, NOT EXISTS (SELECT 1 FROM users)) ON CONFLICT DO NOTHING RETURNING *')
   const byName = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?')
   const byId = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?')
+  const forToken = db.prepare<[number, string], UserRow>('SELECT * FROM users WHERE id = ? AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)')
   // LIKE is case-insensitive for ASCII (all a username may hold), and the NOCASE index serves it.
   const search = db.prepare<[string, number], Author>("SELECT id, username FROM users WHERE username LIKE ? ESCAPE '\\' ORDER BY username COLLATE NOCASE LIMIT ?")
   const setAdmin = db.prepare<[number, string], UserRow>('UPDATE users SET is_admin = ? WHERE username = ? RETURNING *')
@@ -35,6 +36,10 @@ export function createUsersRepo (db: Db) {
     },
     findById (id: number): User | null {
       const row = byId.get(id)
+      return row === undefined ? null : toUser(row)
+    },
+    forToken (id: number, jti: string): User | null {
+      const row = forToken.get(id, jti)
       return row === undefined ? null : toUser(row)
     },
     /** Those of these ids that are users, in no particular order. */

@@ -41,6 +41,39 @@ describe('CachingRing', () => {
     expect(ring.decryptText(tokens[0]!)).toBe('message number 0')
   })
 
+  it('is least recently used, exactly, through any mix of reads and forgets (against a plain model)', () => {
+    // Counts what really gets decrypted: a read the cache answers never reaches decrypt.
+    class Counting extends CachingRing {
+      misses = 0
+      override decrypt (token: string): Buffer {
+        this.misses++
+        return super.decrypt(token)
+      }
+    }
+    const tokens = Array.from({ length: 30 }, (_, i) => plain.encrypt(`text ${String(i).padStart(2, '0')}`))
+    const probe = new CachingRing([key], 1 << 20)
+    probe.decryptText(tokens[0]!)
+    const each = probe.stats.bytes // every entry costs the same here
+    const ring = new Counting([key], 8 * each)
+    let model: string[] = [] // least recently used first
+    let seed = 7
+    const random = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+    for (let step = 0; step < 3000; step++) {
+      const token = tokens[random(tokens.length)]!
+      if (random(5) === 0) {
+        ring.forget([token])
+        model = model.filter((t) => t !== token)
+      } else {
+        const misses = ring.misses
+        expect(ring.decryptText(token)).toBe(`text ${String(tokens.indexOf(token)).padStart(2, '0')}`)
+        expect(ring.misses - misses).toBe(model.includes(token) ? 0 : 1)
+        model = [...model.filter((t) => t !== token), token]
+        if (model.length > 8) model.shift()
+      }
+      expect(ring.stats).toEqual({ entries: model.length, bytes: model.length * each })
+    }
+  })
+
   it('keeps no text larger than the whole cache', () => {
     const ring = new CachingRing([key], 100)
     expect(ring.decryptText(plain.encrypt('x'.repeat(500)))).toBe('x'.repeat(500))

@@ -227,6 +227,18 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     expect([await store.tokens.isRevoked('old'), await store.tokens.isRevoked('new')]).toEqual([false, true])
   })
 
+  it('users.forToken: the user behind a token in one query, null once its id is revoked or for no such user, admin rights as they are now', async () => {
+    const { store } = await open()
+    const alice = (await store.users.create('alice', 'h'))!
+    expect(await store.users.forToken(alice.id, 'jti-a')).toEqual(alice)
+    expect(await store.users.forToken(9999, 'jti-a')).toBeNull()
+    await store.users.setAdmin('alice', false)
+    expect(await store.users.forToken(alice.id, 'jti-a')).toEqual({ ...alice, isAdmin: false })
+    await store.tokens.revoke('jti-a', Math.floor(Date.now() / 1000) + 3600)
+    expect(await store.users.forToken(alice.id, 'jti-a')).toBeNull()
+    expect(await store.users.forToken(alice.id, 'jti-b')).toEqual({ ...alice, isAdmin: false })
+  })
+
   it('media: add, get (name decrypted), link, usage per uploader, exists, remove', async () => {
     const { store } = await open()
     const alice = (await store.users.create('alice', 'h'))!

@@ -91,6 +91,7 @@ describe.each(['sqlite', 'postgres'] as const)('Conversations store: %s', (diale
     const [other] = await people(store, 'outsider')
     expect((await store.rooms.listFor(other!.id, true)).filter((r) => r.kind === 'dm')).toEqual([])
     expect((await store.members.list(first.room.id, false)).map((m) => m.role)).toEqual(['member', 'member'])
+    expect(await store.rooms.access(first.room.id, b!.id)).toEqual({ room: first.room, standing: { role: 'member', banned: false } })
   })
 
   it('members: add once, roles (public rooms too), hand-over, remove; each with its audit entry', async () => {
@@ -103,6 +104,10 @@ describe.each(['sqlite', 'postgres'] as const)('Conversations store: %s', (diale
     expect((await store.members.setRole(room.id, bob!.id, 'moderator', audit('role_changed', bob!.id, 'moderator'))).role).toBe('moderator')
     expect(await store.members.standing(room.id, bob!.id)).toEqual({ role: 'moderator', banned: false })
     expect(await store.members.standing(room.id, carol!.id)).toEqual({ role: null, banned: false })
+    // The access gate's one query: the room as rooms.get has it, with the same standing.
+    expect(await store.rooms.access(room.id, bob!.id)).toEqual({ room: await store.rooms.get(room.id), standing: { role: 'moderator', banned: false } })
+    expect(await store.rooms.access(room.id, carol!.id)).toEqual({ room: await store.rooms.get(room.id), standing: { role: null, banned: false } })
+    expect(await store.rooms.access(9999, bob!.id)).toBeNull()
     // A role in a public room makes a member row.
     expect((await store.members.setRole(1, carol!.id, 'moderator', { roomId: 1, action: 'role_changed', actorId: alice!.id, targetId: carol!.id })).role).toBe('moderator')
     expect((await store.members.list(1, true)).map((m) => m.user.username)).toEqual(['carol'])
@@ -127,6 +132,7 @@ describe.each(['sqlite', 'postgres'] as const)('Conversations store: %s', (diale
     await store.members.setRole(1, bob!.id, 'member', { roomId: 1, action: 'role_changed', actorId: alice!.id, targetId: bob!.id })
     await store.bans.ban(1, bob!.id, alice!.id, 'spam', { roomId: 1, action: 'banned', actorId: alice!.id, targetId: bob!.id, reason: 'spam' })
     expect(await store.members.standing(1, bob!.id)).toEqual({ role: null, banned: true })
+    expect((await store.rooms.access(1, bob!.id))?.standing).toEqual({ role: null, banned: true })
     expect(await store.bans.list(1)).toEqual([{ user: { id: bob!.id, username: 'bob' }, by: { id: alice!.id, username: 'alice' }, reason: 'spam', at: expect.stringMatching(ISO) }])
     expect(await store.rooms.readableIds(bob!.id)).toEqual([2, 3])
     expect(await store.rooms.readableIds(bob!.id, true)).toEqual([1, 2, 3]) // administrators are never locked out

@@ -27,6 +27,10 @@ export function createPgUsers (sql: Sql): UsersStore {
       const [row] = await sql<UserRow[]>`SELECT * FROM users WHERE id = ${id}`
       return row === undefined ? null : toUser(row)
     },
+    async forToken (id: number, jti: string): Promise<User | null> {
+      const [row] = await sql<UserRow[]>`SELECT * FROM users WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ${jti})`
+      return row === undefined ? null : toUser(row)
+    },
     async authors (ids: readonly number[]): Promise<Author[]> {
       if (ids.length === 0) return []
       return [...await sql<Author[]>`SELECT id, username FROM users WHERE id = ANY(${[...ids]}::int[])`]

@@ -3,9 +3,9 @@
 import { effectiveRole, type Role } from '../../conversations/policy.js'
 import { roomNameKey } from '../../text/names.js'
 import { UNREAD_CAP } from '../reads.js'
-import { dmKey, dmNameKey, toRoom, type RoomRow } from '../rooms.js'
+import { dmKey, dmNameKey, roomForUser, toRoom, type RoomRow } from '../rooms.js'
 import type { ReadsStore, RoomsStore } from '../store.js'
-import type { AuditInput, ReadState, Room, RoomForUser, RoomPatch } from '../types.js'
+import type { AuditInput, ListedRoom, ReadState, Room, RoomForUser, RoomPatch, StoredStanding } from '../types.js'
 import { insertPgAudit } from './conversations.js'
 import { iso, type Sql } from './connect.js'
 
@@ -33,6 +33,9 @@ export function createPgRooms (sql: Sql): RoomsStore {
   return {
     list: async () => (await sql<PgRoomRow[]>`${select} ORDER BY r.name_key, r.id`).map(toPgRoom),
     async listFor (userId: number, isAdmin = false): Promise<RoomForUser[]> {
+      return (await this.listing(userId, isAdmin)).map(roomForUser)
+    },
+    async listing (userId: number, isAdmin = false): Promise<ListedRoom[]> {
       const rows = await sql<Array<PgRoomRow & { last_read_id: number | null, unread: number, role: Role | null }>>`
         SELECT ${sql.unsafe(COLUMNS)}, me.role, m.last_read_id,
           r.message_count - coalesce(m.read_count, 0) - (coalesce(s.sent, 0) - coalesce(m.read_own, 0)) AS unread
@@ -43,13 +46,20 @@ export function createPgRooms (sql: Sql): RoomsStore {
         ORDER BY r.name_key, r.id`
       return rows.map((row) => {
         const room = toPgRoom(row)
-        return { ...room, unreadCount: Math.min(row.unread, UNREAD_CAP), lastReadId: row.last_read_id, myRole: effectiveRole(room.kind, { role: row.role, banned: false, isAdmin }) }
+        return { room, lastSeq: room.lastSeq, unreadCount: Math.min(row.unread, UNREAD_CAP), lastReadId: row.last_read_id, myRole: effectiveRole(room.kind, { role: row.role, banned: false, isAdmin }) }
       })
     },
     async readableIds (userId: number, isAdmin = false): Promise<number[]> {
       return (await sql<Array<{ id: number }>>`SELECT r.id FROM rooms r ${readable(userId, isAdmin)} ORDER BY r.id`).map((r) => r.id)
     },
     get,
+    async access (id: number, userId: number): Promise<{ room: Room, standing: StoredStanding } | null> {
+      const [row] = await sql<Array<PgRoomRow & { my_role: Role | null, banned: boolean }>>`SELECT ${sql.unsafe(COLUMNS)}, me.role AS my_role,
+          EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = ${userId}) AS banned
+        FROM rooms r LEFT JOIN users u ON u.id = r.created_by LEFT JOIN room_members me ON me.room_id = r.id AND me.user_id = ${userId}
+        WHERE r.id = ${id}`
+      return row === undefined ? null : { room: toPgRoom(row), standing: { role: row.my_role, banned: row.banned } }
+    },
     exists: async (id: number) => (await sql`SELECT 1 FROM rooms WHERE id = ${id}`).length > 0,
     async create (name: string, topic: string, createdBy: number, kind: 'public' | 'private' = 'public'): Promise<Room | null> {
       const id = await sql.begin(async (tx) => {
