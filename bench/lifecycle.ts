@@ -56,9 +56,14 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
       return res.status === 204 ? null : await res.json()
     }
+    // 121 registrations at once may find the password queue full (503): those wait and try again.
     const register = async (name: string): Promise<string> => {
-      const res = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'bench password 1' }) })
-      return ((await res.json()) as { token: string }).token
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'bench password 1' }) })
+        if (res.status === 201) return ((await res.json()) as { token: string }).token
+        if (res.status !== 503 || attempt >= 20) throw new Error(`register ${name}: ${res.status} ${await res.text()}`)
+        await sleep(250)
+      }
     }
     const sender = await register('sender')
     const reactors = await Promise.all([...Array(o.reactors).keys()].map(async (i) => register(`reactor${i}`)))
