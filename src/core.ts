@@ -1,6 +1,6 @@
 // The app's shared services, as decorators: storage (SQLite or PostgreSQL, by DATABASE_URL), events (after-commit
-// notifications) and the message service. One onClose so that queued sends are committed before
-// the database closes.
+// notifications), the write queue sends and changes share, and the message service. One onClose
+// so that queued sends and changes are committed before the database closes.
 import fp from 'fastify-plugin'
 import { FernetRing } from './crypto/fernet.js'
 import { CachingRing } from './crypto/plaintext-cache.js'
@@ -9,6 +9,7 @@ import { ChatEvents } from './events.js'
 import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMentionResolver } from './lifecycle/mentions.js'
 import { createMessageService, type MessageService } from './messages/service.js'
+import { createMessageWrites, type MessageWrites } from './messages/writes.js'
 import { SearchKeys } from './search/tokens.js'
 import { openStore, whenUnlocked, type Storage } from './storage/index.js'
 
@@ -17,6 +18,8 @@ declare module 'fastify' {
     storage: Storage
     events: ChatEvents
     messageService: MessageService
+    /** The group commit every send and every change to a sent message goes through. */
+    messageWrites: MessageWrites
     /** Messages per user per second, shared by every way of sending. */
     sendLimiter: SendLimiter
     /** The search index's keys, derived from the current encryption key (src/search/tokens.ts). */
@@ -44,19 +47,21 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
+  const messageWrites = createMessageWrites({ storage, lockWaitMs: config.lockWaitMs })
   const messageService = createMessageService({
-    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), searchKeys: config.searchIndex ? searchKeys : null
+    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), searchKeys: config.searchIndex ? searchKeys : null, writes: messageWrites
   })
 
   app.decorate('storage', storage)
   app.decorate('events', events)
   app.decorate('sendLimiter', sendLimiter)
   app.decorate('messageService', messageService)
+  app.decorate('messageWrites', messageWrites)
   app.decorate('searchKeys', searchKeys)
 
   app.addHook('onClose', async () => {
     clearInterval(purge)
-    await messageService.flush()
+    await messageWrites.flush()
     await storage.close()
   })
 }, { name: 'core', fastify: '5.x' })
