@@ -142,15 +142,15 @@ export type WriteResult = { ok: true, value: Written } | { ok: false, error: unk
 
 /**
  * Sends and changes together: the message service and the lifecycle service queue theirs in one
- * group commit, so a turn's writes share one transaction (one fsync) and take their rooms' seqs in
- * the order they were queued.
+ * group commit (messages/writes.ts), so a turn's writes share one transaction (one fsync).
  */
 export interface WritesStore {
   /**
-   * The writes in ONE transaction, in order; each gets its own outcome (a send to a missing room, a
-   * change to a deleted message fail alone, with the errors `insertBatch` and the LifecycleStore
-   * methods throw). Rejects as a whole when the transaction fails: a lock (nothing was written, the
-   * caller may try again), a full disk.
+   * The writes in ONE transaction, in order (each taking its room's next seq, so a room's seqs
+   * follow the list); each gets its own outcome (a send to a missing room, a change to a deleted
+   * message fail alone, with the errors `insertBatch` and the LifecycleStore methods throw).
+   * Rejects as a whole when the transaction fails: a lock (nothing was written, the caller may try
+   * again), a full disk.
    */
   batch: (writes: readonly Write[]) => Promise<WriteResult[]>
 }

@@ -3,6 +3,7 @@
 // gets its own answer, its own seq and its own frame.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors.js'
+import { CHANGES_PER_TURN } from '../../src/messages/writes.js'
 import type { Write } from '../../src/storage/store.js'
 import { bearer, registerUser } from '../helper.js'
 import { connect, listeningApp, type ListeningApp } from '../realtime/ws-client.js'
@@ -81,13 +82,15 @@ describe('changes in the group commit', () => {
     await watcher.close()
   })
 
-  it('a change and a send of the same turn get consecutive seqs, in the order they were queued', async () => {
-    const m = await send(alice, 'pin me')
+  it('a change and a send of the same turn get consecutive seqs, the send\'s first (sends go ahead of changes)', async () => {
+    const m = await send(alice, 'react to me')
     const before = (await t.app.storage.rooms.get(1))!.lastSeq
-    const [stored, reacted] = await Promise.all([
-      t.app.messageWrites.send({ roomId: 1, author: author(bob), body: 'first in the queue' }),
-      t.app.messageWrites.change({ kind: 'react', roomId: 1, messageId: m.id, userId: bob.id, emoji: '🎉' })
+    batches.length = 0
+    const [reacted, stored] = await Promise.all([
+      t.app.messageWrites.change({ kind: 'react', roomId: 1, messageId: m.id, userId: bob.id, emoji: '🎉' }),
+      t.app.messageWrites.send({ roomId: 1, author: author(bob), body: 'queued second' })
     ])
+    expect(batches).toEqual([['send', 'react']])
     expect(stored.message.seq).toBe(before + 1)
     expect(reacted).toMatchObject({ changed: true, files: [], message: { id: m.id, seq: before + 2 } })
   })
@@ -95,14 +98,34 @@ describe('changes in the group commit', () => {
   it('many changes in one turn each get their own answer and their own seq', async () => {
     const m = await send(alice, 'storm target')
     const before = (await t.app.storage.rooms.get(1))!.lastSeq
-    const users = await Promise.all(Array.from({ length: 8 }, async (_, i) => registerUser(t.app, `reactor${i}`)))
+    const users = await Promise.all(Array.from({ length: 12 }, async (_, i) => registerUser(t.app, `reactor${i}`)))
     batches.length = 0
     const results = await Promise.all(users.map(async (u) => t.app.lifecycle.react(author(u), 1, m.id, '🔥', true)))
-    expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 8 }, (_, i) => before + 1 + i))
+    expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => before + 1 + i))
     // Each answer is the message as that change left it: one more reaction each time.
-    expect(results.map((r) => r.reactions[0]!.count).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
-    const last = results.find((r) => r.seq === before + 8)!
-    expect(last.reactions[0]!.userIds).toHaveLength(8)
-    if (t.app.storage.dialect === 'sqlite') expect(batches).toHaveLength(1)
+    expect(results.map((r) => r.reactions[0]!.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+    const last = results.find((r) => r.seq === before + 12)!
+    expect(last.reactions[0]!.userIds).toHaveLength(12)
+    // At most CHANGES_PER_TURN of them per transaction (and so per turn).
+    const sizes = Array.from({ length: Math.ceil(12 / CHANGES_PER_TURN) }, (_, i) => Math.min(CHANGES_PER_TURN, 12 - i * CHANGES_PER_TURN))
+    if (t.app.storage.dialect === 'sqlite') expect(batches.map((b) => b.length)).toEqual(sizes)
+  })
+
+  it('a send is not held behind a backlog of changes: it commits in the next batch, ahead of them', async () => {
+    const m = await send(alice, 'backlog target')
+    const before = (await t.app.storage.rooms.get(1))!.lastSeq
+    batches.length = 0
+    const settled: string[] = []
+    const changes = Array.from({ length: 3 * CHANGES_PER_TURN }, (_, i) => t.app.messageWrites
+      .change({ kind: i % 2 === 0 ? 'react' : 'unreact', roomId: 1, messageId: m.id, userId: bob.id, emoji: '👀' })
+      .then((r) => { settled.push(`change ${r.message.seq}`); return r }))
+    const sent = t.app.messageWrites.send({ roomId: 1, author: author(alice), body: 'not behind the storm' })
+      .then((r) => { settled.push(`send ${r.message.seq}`); return r })
+    await Promise.all([...changes, sent])
+    expect(batches.map((b) => b.length)).toEqual([1 + CHANGES_PER_TURN, CHANGES_PER_TURN, CHANGES_PER_TURN])
+    expect(batches[0]![0]).toBe('send')
+    // The send took the first seq and was answered first; the changes follow in the order queued.
+    expect(settled[0]).toBe(`send ${before + 1}`)
+    expect(settled.slice(1)).toEqual(Array.from({ length: 3 * CHANGES_PER_TURN }, (_, i) => `change ${before + 2 + i}`))
   })
 })
