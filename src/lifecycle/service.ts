@@ -43,10 +43,16 @@ type Write = 'edit' | 'react' | 'pin'
 export function createLifecycleService (o: LifecycleServiceOptions) {
   const { storage, events } = o
 
-  /** The room, the caller's role in it and the message; 404s for what the caller may not see. */
-  async function load (user: Author, roomId: number, messageId: number, write?: Write) {
+  /** The room and the caller's role in it; 404s for a room the caller may not see, 409 for a write to an archived one. */
+  async function access (user: Author, roomId: number, write?: Write) {
     const { room, role } = await roomAccess(storage, actorOf(user), roomId)
     if (write !== undefined && WRITES.has(write) && isArchived(room)) throw new AppError('room_archived')
+    return { room, role }
+  }
+
+  /** The room, the caller's role in it and the message; 404s for what the caller may not see. */
+  async function load (user: Author, roomId: number, messageId: number, write?: Write) {
+    const { room, role } = await access(user, roomId, write)
     const message = await storage.lifecycle.get(roomId, messageId)
     if (message === null) throw errors.messageNotFound()
     return { room, role, kind: roomKind(room), message }
@@ -125,7 +131,9 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
 
     async react (user: Author, roomId: number, messageId: number, emoji: string, add: boolean): Promise<Message> {
       if (!isReactionEmoji(emoji)) throw new AppError('invalid_emoji')
-      await load(user, roomId, messageId, add ? 'react' : undefined)
+      // Anyone who may read the room may react: the message is not read first (the change finds it
+      // missing, 404, or deleted, 409, as load would), which keeps a storm of reactions cheap.
+      await access(user, roomId, add ? 'react' : undefined)
       return (await commit({ kind: add ? 'react' : 'unreact', roomId, messageId, userId: user.id, emoji })).message
     },
 
