@@ -698,9 +698,12 @@ async function main (): Promise<void> {
   }
   // Reaction storms and a 10,000-change catch-up (bench/lifecycle.ts): printed, not in the table.
   if (wanted('lifecycle')) {
-    log(describeLifecycle(await lifecycleBench(quick
-      ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
-      : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, false)))
+    log(describeLifecycle(await lifecycleBench({
+      ...(quick
+        ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
+        : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }),
+      ...(profile ? { cpuProfDir: profileDir('lifecycle') } : {})
+    }, false)))
   }
   // Servers of its own, one seeded with a large room of words (search.ts).
   if (wanted('search')) log(describeSearch(await searchBench(quick ? 50_000 : 1_000_000, quick ? 2 : 5)))
@@ -711,7 +714,7 @@ async function main (): Promise<void> {
   log('\n' + section)
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ startedAt, quick, profile, params: P, samples: Object.fromEntries(samples), problems: problemNotes }, null, 2))
   if (profile) {
-    for (const name of ['secure', 'baseline']) {
+    for (const name of ['secure', 'baseline', 'lifecycle']) {
       // One file per thread (tsx's loader has its own); the main thread's is the largest.
       const dir = profileDir(name)
       const files = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size) : []
