@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { Fernet } from '../src/crypto/fernet.js'
-import { fmt, freePort, sleep, summarize, type Summary } from './lib.js'
+import { cpuMs, fmt, freePort, sleep, summarize, type Summary } from './lib.js'
 import type { StormOrder, StormReport } from './reaction-storm.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -24,6 +24,8 @@ export interface LifecycleResult {
   noStorm: Summary
   storm: Summary
   reactionsPerSec: number
+  /** The server's CPU time during the storm run, per reaction, and in cores. */
+  stormCpu: { msPerReaction: number, cores: number }
   catchUp: { changes: number, pages: number, pagesPerSec: number, messagesPerSec: number }
 }
 
@@ -108,7 +110,7 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
     }))
     const target = (await api(sender, 'POST', '/api/rooms/1/messages', { body: 'react to me' })).message.id as number
 
-    const timedRun = async (storm: boolean): Promise<{ summary: Summary, reactions: number }> => {
+    const timedRun = async (storm: boolean): Promise<{ summary: Summary, reactions: number, cpu: { msPerReaction: number, cores: number } }> => {
       arrivals.length = 0
       // The storm's users in a process of their own (bench/reaction-storm.ts).
       const stormer = storm ? fork(join(ROOT, 'bench', 'reaction-storm.ts'), [], { execArgv: ['--import', TSX], cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }) : null
@@ -125,6 +127,7 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
         })
       }
       const started = performance.now()
+      const cpuBefore = cpuMs(child.pid!)
       const sends: Array<Promise<unknown>> = []
       for (let n = 0; performance.now() - started < o.durationMs; n++) {
         sends.push(api(sender, 'POST', '/api/rooms/1/messages', { body: `t:${performance.now()}` }))
@@ -134,8 +137,13 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
       await sleep(500)
       stormer?.send('stop')
       const storms = await report
+      const cpu = cpuMs(child.pid!) - cpuBefore
       if (storms.failed !== null) throw new Error(`reaction storm: ${storms.failed}`)
-      return { summary: summarize(arrivals), reactions: storms.reactions / storms.seconds }
+      return {
+        summary: summarize(arrivals),
+        reactions: storms.reactions / storms.seconds,
+        cpu: { msPerReaction: cpu / storms.reactions, cores: cpu / (performance.now() - started) }
+      }
     }
     const noStorm = await timedRun(false)
     const storm = await timedRun(true)
@@ -171,6 +179,7 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
       noStorm: noStorm.summary,
       storm: storm.summary,
       reactionsPerSec: storm.reactions,
+      stormCpu: storm.cpu,
       catchUp: { changes: made, pages, pagesPerSec: pages / seconds, messagesPerSec: messages / seconds }
     }
   } finally {
@@ -184,6 +193,7 @@ export function describeLifecycle (r: LifecycleResult): string {
   const ratio = r.noStorm.p99 > 0 ? r.storm.p99 / r.noStorm.p99 : NaN
   return [
     `lifecycle: delivery p99 ${fmt(r.noStorm.p99)} ms without a storm, ${fmt(r.storm.p99)} ms during one (${fmt(r.reactionsPerSec)} reactions/s): ${fmt(ratio)}× (goal ≤ 1.5×)`,
+    `lifecycle: delivery p50 ${fmt(r.noStorm.p50)} ms without a storm, ${fmt(r.storm.p50)} ms during one; server CPU during the storm ${fmt(r.stormCpu.msPerReaction)} ms per reaction (${fmt(r.stormCpu.cores)} cores)`,
     `lifecycle: catch-up of ${r.catchUp.changes} changes in ${r.catchUp.pages} pages of 500: ${fmt(r.catchUp.pagesPerSec)} pages/s (${fmt(r.catchUp.messagesPerSec)} messages/s)`
   ].join('\n')
 }
