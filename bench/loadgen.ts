@@ -4,6 +4,7 @@
 // Usage: node --import tsx bench/loadgen.ts '<scenario JSON>'
 import autocannon from 'autocannon'
 import { randomBytes } from 'node:crypto'
+import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { cpuMs, rssBytes, sleep, summarize, type Summary } from './lib.js'
@@ -34,6 +35,8 @@ export type Scenario =
     senderWsUrl?: string
   }
   | WsTarget & { kind: 'durable', senders: number, window: number, subscribers: number, durationMs: number, warmupMs: number, drainMs: number }
+  /** Fan-out of changes: `senders` users each change a message of their own (react, take it back, edit; REST) as fast as answers come. */
+  | WsTarget & { kind: 'updates', url: string, subscribers: number, senders: number, durationMs: number, warmupMs: number, drainMs: number }
   | WsTarget & { kind: 'idle', sockets: number, warmupSockets: number, rooms: number[], settleMs: number }
   | { kind: 'history', pid: number, url: string, token: string, roomId: number, connections: number, durationMs: number, before?: number, randomBefore?: [number, number] }
 
@@ -45,6 +48,7 @@ const runTag = randomBytes(4).toString('hex')
 // ---- frames: a fast path for the hot frames (both servers put "type" first), JSON.parse otherwise
 
 const MESSAGE_PREFIX = Buffer.from('{"type":"message"')
+const UPDATED_PREFIX = Buffer.from('{"type":"message_updated","message":{"id":')
 const ACK_PREFIX = Buffer.from('{"type":"ack"')
 const CLIENT_ID_KEY = Buffer.from('"clientId":"')
 
@@ -59,10 +63,22 @@ function clientIdOf (data: Buffer): string | null {
   return to < 0 ? null : data.toString('latin1', from, to)
 }
 
-type Kind = 'message' | 'ack' | 'other'
-interface Frame { kind: Kind, clientId: string | null, parsed?: Record<string, unknown> }
+/** A `message_updated` frame's message id (the first key of the message, as both stores build it). */
+function updatedIdOf (data: Buffer): number {
+  let id = 0
+  for (let i = UPDATED_PREFIX.length; i < data.length; i++) {
+    const digit = data[i]! - 48
+    if (digit < 0 || digit > 9) break
+    id = id * 10 + digit
+  }
+  return id
+}
+
+type Kind = 'message' | 'updated' | 'ack' | 'other'
+interface Frame { kind: Kind, clientId: string | null, parsed?: Record<string, unknown>, messageId?: number }
 
 function classify (data: Buffer): Frame {
+  if (startsWith(data, UPDATED_PREFIX)) return { kind: 'updated', clientId: null, messageId: updatedIdOf(data) }
   if (startsWith(data, MESSAGE_PREFIX)) return { kind: 'message', clientId: clientIdOf(data) }
   if (startsWith(data, ACK_PREFIX)) return { kind: 'ack', clientId: clientIdOf(data) }
   let parsed: Record<string, unknown>
@@ -302,6 +318,114 @@ async function closedLoop (s: Extract<Scenario, { kind: 'fanout' | 'durable' }>,
 const fanout = async (s: Extract<Scenario, { kind: 'fanout' }>): Promise<Record<string, unknown>> => closedLoop(s, 1, 'delivery')
 const durable = async (s: Extract<Scenario, { kind: 'durable' }>): Promise<Record<string, unknown>> => closedLoop(s, s.window, 'ack')
 
+/**
+ * The fan-out of changes (issue 17), shaped like `fanout`: `subscribers` sockets in the room count
+ * `message_updated` frames while `senders` users each change a message of their own, one request
+ * at a time (react, take the reaction back, edit, again), over REST with keep-alive (changes have
+ * no socket frame). Deliveries per second compare with the fan-out of new messages.
+ */
+async function updates (s: Extract<Scenario, { kind: 'updates' }>): Promise<Record<string, unknown>> {
+  const subs = await openMany(s, s.subscribers, () => s.roomId)
+  const agent = new Agent({ keepAlive: true, maxSockets: s.senders })
+  const call = (token: string, method: string, path: string, body?: string): Promise<{ status: number, text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request(s.url + path, {
+        method,
+        agent,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) }
+      }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  // Each sender's own message (it may edit only its own).
+  const changers = await Promise.all(Array.from({ length: s.senders }, async (_, i) => {
+    const token = s.tokens[i % s.tokens.length]!
+    const made = await call(token, 'POST', `/api/rooms/${s.roomId}/messages`, JSON.stringify({ body: `${BODY} ${runTag}-${i}` }))
+    if (made.status !== 201) throw new Error(`updates: the target message was refused: ${made.status} ${made.text.slice(0, 200)}`)
+    return { token, messageId: (JSON.parse(made.text) as { message: { id: number } }).message.id, emoji: encodeURIComponent(['👍', '🎉', '❤️', '🔥'][i % 4]!) }
+  }))
+  // A sender's changes are one at a time, and each subscriber gets a message's frames in seq order:
+  // the k-th frame a subscriber gets for a message is that message's k-th change.
+  const sentAt = new Map(changers.map((c) => [c.messageId, [] as number[]]))
+  const latency: number[] = []
+  let windowStart = Number.POSITIVE_INFINITY
+  let windowEnd = Number.POSITIVE_INFINITY
+  const inWindow = (at: number): boolean => at >= windowStart && at <= windowEnd
+  let deliveries = 0
+  let deliveriesInWindow = 0
+  for (const conn of subs) {
+    const seen = new Map<number, number>()
+    conn.onFrame = (frame, at) => {
+      if (frame.kind !== 'updated' || frame.messageId === undefined) return
+      const times = sentAt.get(frame.messageId)
+      if (times === undefined) return
+      const k = seen.get(frame.messageId) ?? 0
+      seen.set(frame.messageId, k + 1)
+      deliveries++
+      if (!inWindow(at)) return
+      deliveriesInWindow++
+      const sent = times[k]
+      if (sent !== undefined && inWindow(sent)) latency.push(at - sent)
+    }
+  }
+  let running = true
+  let changes = 0
+  let changesInWindow = 0
+  const ackLatency: number[] = []
+  const failures: string[] = []
+  const loops = changers.map(async (c) => {
+    for (let n = 0; running; n++) {
+      const step = n % 3
+      const sent = performance.now()
+      sentAt.get(c.messageId)!.push(sent)
+      const path = `/api/rooms/${s.roomId}/messages/${c.messageId}`
+      const res = step === 2
+        ? await call(c.token, 'PATCH', path, JSON.stringify({ body: `${BODY} edit ${n}` }))
+        : await call(c.token, step === 0 ? 'PUT' : 'DELETE', `${path}/reactions/${c.emoji}`)
+      if (res.status !== 200) {
+        failures.push(`${res.status} ${res.text.slice(0, 200)}`)
+        break
+      }
+      const at = performance.now()
+      changes++
+      if (inWindow(at)) changesInWindow++
+      if (inWindow(sent)) ackLatency.push(at - sent)
+    }
+  })
+  const start = performance.now()
+  windowStart = start + s.warmupMs
+  windowEnd = windowStart + s.durationMs
+  await sleep(s.warmupMs)
+  const cpuBefore = cpuMs(s.pid)
+  await sleep(s.durationMs)
+  const cpu = cpuMs(s.pid) - cpuBefore
+  running = false
+  await Promise.all(loops)
+  // Every change answered 200 changed its message: each owes one frame to every subscriber.
+  const deadline = performance.now() + s.drainMs
+  while (performance.now() < deadline && deliveries < changes * s.subscribers) await sleep(25)
+  const seconds = s.durationMs / 1000
+  const result = {
+    serverCpuMsPer1000: (1000 * cpu) / deliveriesInWindow,
+    deliveriesPerSec: deliveriesInWindow / seconds,
+    changesPerSec: changesInWindow / seconds,
+    ack: summarize(ackLatency),
+    delivery: summarize(latency),
+    changes,
+    lost: Math.max(0, changes * s.subscribers - deliveries),
+    failures: failures.slice(0, 3)
+  }
+  agent.destroy()
+  await closeAll(subs)
+  if (failures.length > 0) throw new Error(`updates: a change was refused: ${failures[0]}`)
+  return result
+}
+
 interface StormStats { offered: number, ok: number, statuses: Record<string, number>, failures: number, latency: Summary, abandoned: number }
 
 /** Open-loop logins at ratePerSec until stopped; requests still pending at the stop are aborted. */
@@ -452,6 +576,7 @@ async function main (): Promise<void> {
     case 'fanout': result = await fanout(scenario); break
     case 'latency': result = await latency(scenario); break
     case 'durable': result = await durable(scenario); break
+    case 'updates': result = await updates(scenario); break
     case 'idle': result = await idle(scenario); break
     case 'history': result = await history(scenario); break
   }

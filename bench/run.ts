@@ -4,8 +4,9 @@
 //
 //   npm run bench                      full run (3 runs per scenario; a few minutes)
 //   npm run bench -- --quick           short runs while developing (1 run, 2–3 s each, 100k history)
-//   npm run bench -- --only=fanout,idle   some scenarios (fanout latency durable idle history rooms storm images import nodes lifecycle search)
-//   (images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
+//   npm run bench -- --only=fanout,idle   some scenarios (fanout updates latency durable idle history rooms storm images import nodes lifecycle search)
+//   (updates: the fan-out of changes — reactions and edits over REST — beside new messages' in the same runs;
+//   images: upload bombs against a server of its own, bench/images.ts; import: `npm run import` of a
 //   100,000-message original into SQLite and into PostgreSQL, bench/import.ts; nodes: PostgreSQL vs SQLite and two nodes over Redis
 //   vs one, bench/nodes.ts, needs the machine's PostgreSQL and Redis; search: bench/search.ts;
 //   all printed, not in the table)
@@ -47,7 +48,7 @@ const flag = (name: string): boolean => args.includes(`--${name}`)
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const profile = flag('profile')
-const ALL = ['fanout', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle', 'search'] as const
+const ALL = ['fanout', 'updates', 'latency', 'durable', 'idle', 'history', 'rooms', 'storm', 'images', 'import', 'nodes', 'lifecycle', 'search'] as const
 type ScenarioName = typeof ALL[number]
 const only = new Set((option('only')?.split(',') ?? ALL).map((s) => s.trim()))
 for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${ALL.join(' ')}`)
@@ -56,6 +57,8 @@ const wanted = (name: ScenarioName): boolean => only.has(name)
 const P = {
   runs: Number(option('runs') ?? (quick || profile ? 1 : 3)),
   fanout: { subscribers: 100, senders: 4, durationMs: quick ? 2000 : 5000, warmupMs: quick ? 500 : 1000, drainMs: 3000 },
+  // The same shape, the senders changing their messages (react, unreact, edit) instead of sending new ones.
+  updates: { subscribers: 100, senders: 4, durationMs: quick ? 2000 : 5000, warmupMs: quick ? 500 : 1000, drainMs: 3000 },
   latency: { subscribers: 1000, ratePerSec: 20, durationMs: quick ? 3000 : 6000, drainMs: 3000, settleMs: 1000 },
   durable: { senders: 10, window: 32, subscribers: 10, durationMs: quick ? 2000 : 5000, warmupMs: quick ? 500 : 1000, drainMs: 3000 },
   idle: { sockets: quick ? 1000 : 5000, warmupSockets: quick ? 300 : 1000, rooms: [1, 2, 3], settleMs: quick ? 1000 : 2000 },
@@ -310,6 +313,31 @@ async function fanoutScenario (targets: Target[]): Promise<void> {
   }
 }
 
+/**
+ * Changes fan out like messages (issue 17): each round runs the new-message fan-out and the
+ * changes' fan-out on Secure Chat back to back (order alternating), so the ratio compares runs on
+ * the same machine at the same moment. The baseline has no changes to send.
+ */
+async function updatesScenario (secure: Target): Promise<void> {
+  for (let round = 0; round < P.runs; round++) {
+    const pair: Array<'messages' | 'updates'> = round % 2 === 0 ? ['messages', 'updates'] : ['updates', 'messages']
+    for (const kind of pair) {
+      if (kind === 'messages') {
+        const r = await loadgen({ kind: 'fanout', ...wsTarget(secure), ...P.fanout })
+        noteProblems(`updates (new messages) run ${round + 1}`, r)
+        record('updates.reference.deliveriesPerSec', 'secure', field(r, 'deliveriesPerSec'))
+        log(`  updates    messages run ${round + 1}: ${fmt(field(r, 'deliveriesPerSec'))} message deliveries/s (server CPU ${fmt(field(r, 'serverCpuMsPer1000'))} ms/1000), ack p50 ${fmt(field(r, 'ack.p50'))} ms, delivery p99 ${fmt(field(r, 'delivery.p99'))} ms` + other(r))
+      } else {
+        const r = await loadgen({ kind: 'updates', ...wsTarget(secure), url: secure.url, ...P.updates })
+        noteProblems(`updates run ${round + 1}`, r)
+        for (const key of ['deliveriesPerSec', 'changesPerSec', 'serverCpuMsPer1000', 'ack.p50', 'ack.p99', 'delivery.p50', 'delivery.p99', 'lost']) record(`updates.${key}`, 'secure', field(r, key))
+        log(`  updates    changes  run ${round + 1}: ${fmt(field(r, 'deliveriesPerSec'))} message_updated deliveries/s (${fmt(field(r, 'changesPerSec'))} changes/s, server CPU ${fmt(field(r, 'serverCpuMsPer1000'))} ms/1000), answer p50 ${fmt(field(r, 'ack.p50'))} ms, p99 ${fmt(field(r, 'ack.p99'))} ms, delivery p99 ${fmt(field(r, 'delivery.p99'))} ms, lost ${field(r, 'lost')}` + other(r))
+      }
+      await sleep(500)
+    }
+  }
+}
+
 async function latencyScenario (targets: Target[]): Promise<void> {
   for (let round = 0; round < P.runs; round++) {
     await alternate(targets, round, async (t) => {
@@ -492,6 +520,19 @@ function rows (): Row[] {
   pair('', 'delivery p50 (ms)', 'fanout.delivery.p50')
   pair('', 'delivery p99 (ms)', 'fanout.delivery.p99')
   lostRow('', 'fanout.lost')
+  const updatesName = `updates fan-out (${P.updates.subscribers} subs, ${P.updates.senders} senders reacting and editing)`
+  const reference = get('updates.reference.deliveriesPerSec', 'secure')
+  const updated = get('updates.deliveriesPerSec', 'secure')
+  const updatesRatio = ratioOf(updated, reference)
+  const updatesRow = (figure: string, key: string): void => { out.push({ scenario: '', figure, secure: get(key, 'secure'), baseline: 'n/a', ratio: null, target: '', verdict: '' }) }
+  out.push({ scenario: updatesName, figure: 'new-message deliveries/s in the same runs', secure: reference, baseline: 'n/a', ratio: null, target: '', verdict: '' })
+  out.push({ scenario: '', figure: 'message_updated deliveries/s; ratio = updates / new messages', secure: updated, baseline: 'n/a', ratio: updatesRatio, target: '≥ 0.9× new messages', verdict: verdict(updatesRatio === null ? null : updatesRatio >= 0.9), versus: reference })
+  updatesRow('changes/s (answered)', 'updates.changesPerSec')
+  updatesRow('server CPU per 1000 deliveries (ms)', 'updates.serverCpuMsPer1000')
+  updatesRow('answer p99 (ms)', 'updates.ack.p99')
+  updatesRow('delivery p99 (ms)', 'updates.delivery.p99')
+  const updatesLost = get('updates.lost', 'secure')
+  out.push({ scenario: '', figure: 'lost deliveries (sum of answered changes not delivered)', secure: updatesLost, baseline: 'n/a', ratio: null, target: '0', verdict: updatesLost === null ? 'not run' : verdict(updatesLost.max === 0) })
   pair('latency (1000 subs, 20 msg/s)', 'delivery p50 (ms)', 'latency.delivery.p50')
   pair('', 'delivery p99 (ms)', 'latency.delivery.p99', '≤ 1.25× baseline', (r) => r <= 1.25)
   pair('', 'delivery max (ms)', 'latency.delivery.max')
@@ -553,7 +594,7 @@ function conditions (startedAt: Date, load: number[], minutes: number, seeded: S
     `- Machine: \`nproc\` = ${nproc}, CPU ${cpuModel}, memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average at start ${load.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared; other work adds noise)`,
     `- Node ${process.version}; server: \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, BCRYPT_COST=12, MESSAGES_PER_SECOND=0, MAX_SOCKETS_PER_USER=0, MAX_SOCKETS=0, REGISTRATIONS_PER_HOUR=0, SEARCH_BACKFILL_BATCH=0 (the seeded messages are not indexed for search in the background), SQLite WAL + synchronous=FULL in a temp dir); baseline: \`bench/baseline-server.ts\` (bare \`ws\` on node:http)`,
     `- Load: one load-generator process per run (\`bench/loadgen.ts\`, \`ws\` clients without permessage-deflate, \`performance.now()\`), on the same 2 cores as the server; ${P.users} users registered once, tokens reused round-robin; ${P.runs} run(s) per scenario, servers alternating; figures are median (min–max) over runs, percentiles over all samples of a run`,
-    `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop, round-robin over the ${P.users} bench users (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
+    `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; updates fan-out the same, each run beside a new-message fan-out run of its own; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop, round-robin over the ${P.users} bench users (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
   ]
   if (seeded !== null) lines.push(`- History room: ${(seeded.lastId - seeded.firstId + 1).toLocaleString('en-US')} messages (ids ${seeded.firstId}–${seeded.lastId}) seeded with \`storage.messages.insertBatch\` in ${(seeded.ms / 1000).toFixed(1)} s`)
   if (roomsSeed !== null && roomsSeed.rooms > 0) lines.push(`- Room list: ${roomsSeed.rooms.toLocaleString('en-US')} more rooms of ${roomsSeed.perRoom.toLocaleString('en-US')} messages each, all from the seed user, seeded the same way in ${(roomsSeed.roomsMs / 1000).toFixed(1)} s; ${P.rooms.calls} sequential calls per run and view (median), the seed user's token signed by the bench with the server's secret`)
@@ -631,6 +672,7 @@ async function main (): Promise<void> {
     if (skipped !== null) log(`  Secure Chat /ws is not ready (${skipped}): WebSocket scenarios run against the baseline only`)
 
     if (wanted('fanout')) await fanoutScenario(both)
+    if (wanted('updates') && skipped === null) await updatesScenario(secure)
     if (wanted('latency')) await latencyScenario(both)
     if (wanted('durable')) await durableScenario(both)
     if (wanted('idle')) await idleScenario(both)
@@ -661,9 +703,12 @@ async function main (): Promise<void> {
   }
   // Reaction storms and a 10,000-change catch-up (bench/lifecycle.ts): printed, not in the table.
   if (wanted('lifecycle')) {
-    log(describeLifecycle(await lifecycleBench(quick
-      ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
-      : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }, false)))
+    log(describeLifecycle(await lifecycleBench({
+      ...(quick
+        ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
+        : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }),
+      ...(profile ? { cpuProfDir: profileDir('lifecycle') } : {})
+    }, false)))
   }
   // Servers of its own, one seeded with a large room of words (search.ts).
   if (wanted('search')) log(describeSearch(await searchBench(quick ? 50_000 : 1_000_000, quick ? 2 : 5)))
@@ -674,7 +719,7 @@ async function main (): Promise<void> {
   log('\n' + section)
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ startedAt, quick, profile, params: P, samples: Object.fromEntries(samples), problems: problemNotes }, null, 2))
   if (profile) {
-    for (const name of ['secure', 'baseline']) {
+    for (const name of ['secure', 'baseline', 'lifecycle']) {
       // One file per thread (tsx's loader has its own); the main thread's is the largest.
       const dir = profileDir(name)
       const files = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size) : []

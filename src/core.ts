@@ -1,6 +1,7 @@
 // The app's shared services, as decorators: storage (SQLite or PostgreSQL, by DATABASE_URL), events (after-commit
-// notifications), the message service and the search index's queue of new messages. One onClose so
-// that queued sends are committed, and then indexed, before the database closes.
+// notifications), the write queue sends and changes share, the message service and the search
+// index's queue of new messages. One onClose so that queued sends and changes are committed, and
+// new messages then indexed, before the database closes.
 import fp from 'fastify-plugin'
 import { FernetRing } from './crypto/fernet.js'
 import { CachingRing } from './crypto/plaintext-cache.js'
@@ -10,6 +11,7 @@ import { createRateLimiter } from './messages/rate-limiter.js'
 import { createMentionResolver } from './lifecycle/mentions.js'
 import { PageCache, splitPlaintextBudget } from './messages/page-cache.js'
 import { createMessageService, type MessageService } from './messages/service.js'
+import { createMessageWrites, type MessageWrites } from './messages/writes.js'
 import { createLiveIndex, type LiveIndex } from './search/live.js'
 import { SearchKeys } from './search/tokens.js'
 import { openStore, whenUnlocked, type Message, type Storage } from './storage/index.js'
@@ -19,6 +21,8 @@ declare module 'fastify' {
     storage: Storage
     events: ChatEvents
     messageService: MessageService
+    /** The group commit every send and every change to a sent message goes through. */
+    messageWrites: MessageWrites
     /** Messages per user per second, shared by every way of sending. */
     sendLimiter: SendLimiter
     /** The search index's keys, derived from the current encryption key (src/search/tokens.ts). */
@@ -54,14 +58,16 @@ export default fp(async (app) => {
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
   const liveIndex = config.searchIndex ? createLiveIndex(storage, searchKeys, { log: app.log }) : null
+  const messageWrites = createMessageWrites({ storage, lockWaitMs: config.lockWaitMs })
   const messageService = createMessageService({
-    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), liveIndex
+    storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), liveIndex, writes: messageWrites
   })
 
   app.decorate('storage', storage)
   app.decorate('events', events)
   app.decorate('sendLimiter', sendLimiter)
   app.decorate('messageService', messageService)
+  app.decorate('messageWrites', messageWrites)
   app.decorate('searchKeys', searchKeys)
   app.decorate('liveIndex', liveIndex)
   app.decorate('historyPages', historyPages)
@@ -73,7 +79,7 @@ export default fp(async (app) => {
 
   app.addHook('onClose', async () => {
     clearInterval(purge)
-    await messageService.flush()
+    await messageWrites.flush()
     await liveIndex?.close()
     await storage.close()
   })

@@ -14,9 +14,10 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const { storage, events, config } = app
+  const { storage, events, config, messageWrites } = app
   app.decorate('lifecycle', createLifecycleService({
     storage,
+    writes: messageWrites,
     events,
     resolveMentions: createMentionResolver(storage),
     mediaDir: config.mediaDir,

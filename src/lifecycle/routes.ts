@@ -14,13 +14,21 @@ const e403 = { 403: ErrorResponse }
 const e404 = { 404: ErrorResponse }
 const e409 = { 409: ErrorResponse }
 
+/**
+ * A change's answer is the message the storage layer has just built, field by field (as a page of
+ * history is): it is not re-checked against the schema on the way out, since a storm of reactions
+ * asks for hundreds of these answers a second.
+ */
+const builtByStorage = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) }
+
 const routes: FastifyPluginAsyncZod = async (app) => {
   const { storage, lifecycle, config } = app
   app.addHook('onRequest', app.authenticate)
   const tags = ['lifecycle']
 
   app.patch('/api/rooms/:roomId/messages/:messageId', {
-    schema: { tags, summary: 'Edit your message (its earlier version is kept)', params: MessageParams, body: EditBody, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...authErrors } }
+    schema: { tags, summary: 'Edit your message (its earlier version is kept)', params: MessageParams, body: EditBody, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...authErrors } },
+    ...builtByStorage
   }, async (request) => ({ message: await lifecycle.edit(request.user, request.params.roomId, request.params.messageId, request.body.body) }))
 
   app.get('/api/rooms/:roomId/messages/:messageId/edits', {
@@ -39,6 +47,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       method,
       url: '/api/rooms/:roomId/messages/:messageId/reactions/:emoji',
       schema: { tags, summary: add ? 'React with one emoji (URL-encoded)' : 'Take your reaction back', params: ReactionParams, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...authErrors } },
+      ...builtByStorage,
       handler: async (request) => {
         const { roomId, messageId, emoji } = request.params
         return { message: await lifecycle.react(request.user, roomId, messageId, emoji, add) }
@@ -48,6 +57,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       method,
       url: '/api/rooms/:roomId/pins/:messageId',
       schema: { tags, summary: add ? 'Pin a message (moderators and up; anyone in a DM)' : 'Unpin a message', params: MessageParams, response: { 200: MessageResponse, ...e403, ...e404, ...e409, ...authErrors } },
+      ...builtByStorage,
       handler: async (request) => ({ message: await lifecycle.pin(request.user, request.params.roomId, request.params.messageId, add) })
     })
     app.route({
@@ -73,7 +83,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get('/api/rooms/:roomId/changes', {
     schema: { tags, summary: 'Catch up: every message changed since a seq, in seq order, as it is now', params: RoomParams, querystring: ChangesQuery, response: { 200: ChangesResponse, ...e400, ...e404, ...authErrors } },
     // Pages of up to 500 messages built by the storage layer: not re-checked on the way out.
-    serializerCompiler: () => (data) => JSON.stringify(data)
+    ...builtByStorage
   }, async (request) => {
     await roomAccess(storage, actorOf(request.user), request.params.roomId)
     return await storage.lifecycle.changes(request.params.roomId, request.query.since, request.query.limit)

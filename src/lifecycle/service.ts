@@ -1,15 +1,17 @@
 // Every change to a sent message, for every way in (REST, sockets, tests): validate → authorize
 // (conversations/access.ts for the room and role, conversations/policy.ts for the rule) → commit
-// with the room's next seq (storage) → emit `message_updated` after commit → answer. Nothing here
-// knows HTTP or sockets. Sends stay in messages/service.ts.
+// with the room's next seq, grouped with the turn's other writes (messages/writes.ts) → emit
+// `message_updated` after commit → answer. Nothing here knows HTTP or sockets. Sends stay in
+// messages/service.ts.
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { roomAccess, type Caller } from '../conversations/access.js'
 import { can, WRITES, type Role, type RoomKind } from '../conversations/policy.js'
 import { AppError, errors, storageAppError } from '../errors.js'
 import type { ChatEvents } from '../events.js'
-import { MessageDeletedError, MessageMissingError, TooManyReactionsError, type Change } from '../storage/lifecycle-shape.js'
-import { whenUnlocked, type Author, type Message, type Room, type Storage } from '../storage/index.js'
+import { MessageDeletedError, MessageMissingError, TooManyReactionsError, type ChangeResult, type MessageChange } from '../storage/lifecycle-shape.js'
+import type { Author, Message, Room, Storage } from '../storage/index.js'
+import type { MessageWrites } from '../messages/writes.js'
 import { STORED_NAME } from '../uploads/names.js'
 import { isReactionEmoji } from './emoji.js'
 import type { MentionResolver } from './mentions.js'
@@ -23,6 +25,8 @@ export const actorOf = (user: Author & { isAdmin?: boolean }): Caller => ({ id: 
 
 export interface LifecycleServiceOptions {
   storage: Storage
+  /** The write queue the sends use too: a change commits with the sends and changes of its turn. */
+  writes: MessageWrites
   events: ChatEvents
   resolveMentions: MentionResolver
   mediaDir: string
@@ -39,10 +43,16 @@ type Write = 'edit' | 'react' | 'pin'
 export function createLifecycleService (o: LifecycleServiceOptions) {
   const { storage, events } = o
 
-  /** The room, the caller's role in it and the message; 404s for what the caller may not see. */
-  async function load (user: Author, roomId: number, messageId: number, write?: Write) {
+  /** The room and the caller's role in it; 404s for a room the caller may not see, 409 for a write to an archived one. */
+  async function access (user: Author, roomId: number, write?: Write) {
     const { room, role } = await roomAccess(storage, actorOf(user), roomId)
     if (write !== undefined && WRITES.has(write) && isArchived(room)) throw new AppError('room_archived')
+    return { room, role }
+  }
+
+  /** The room, the caller's role in it and the message; 404s for what the caller may not see. */
+  async function load (user: Author, roomId: number, messageId: number, write?: Write) {
+    const { room, role } = await access(user, roomId, write)
     const message = await storage.lifecycle.get(roomId, messageId)
     if (message === null) throw errors.messageNotFound()
     return { room, role, kind: roomKind(room), message }
@@ -59,11 +69,11 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
     }
   }
 
-  /** Commits through the store, waiting out a lock; storage failures become the client's errors. */
-  async function commit (change: () => Promise<Change>): Promise<Message> {
-    let result: Change
+  /** Commits through the write queue, which waits out a lock; storage failures become the client's errors. */
+  async function commit (change: MessageChange): Promise<ChangeResult> {
+    let result: ChangeResult
     try {
-      result = await whenUnlocked(change, o.lockWaitMs)
+      result = await o.writes.change(change)
     } catch (error) {
       if (error instanceof MessageMissingError) throw errors.messageNotFound()
       if (error instanceof MessageDeletedError) throw new AppError('message_deleted')
@@ -71,7 +81,7 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
       throw storageAppError(error, o.lockWaitMs / 1000) ?? error
     }
     if (result.changed) events.emit('message_updated', result.message)
-    return result.message
+    return result
   }
 
   return {
@@ -83,7 +93,7 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
         throw new AppError('edit_window_closed', `Messages can be edited for ${o.editWindowMinutes} minutes after they are sent.`)
       }
       const mentions = await o.resolveMentions(roomId, user, body)
-      const updated = await commit(async () => storage.lifecycle.edit(roomId, messageId, body, mentions, o.searchKeys?.forText(roomId, body)))
+      const { message: updated } = await commit({ kind: 'edit', roomId, messageId, body, mentions, tokens: o.searchKeys?.forText(roomId, body) })
       const before = new Set(message.mentions.map((m) => m.id))
       const added = updated.mentions.map((m) => m.id).filter((id) => !before.has(id))
       if (added.length > 0) events.emit('mention', updated, added)
@@ -105,12 +115,7 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
         throw errors.forbidden('Only its author and moderators may delete a message.')
       }
       if (message.deletedAt !== null) return message
-      let files: string[] = []
-      const tombstone = await commit(async () => {
-        const removal = await storage.lifecycle.remove(roomId, messageId)
-        files = removal.files
-        return removal
-      })
+      const { message: tombstone, files } = await commit({ kind: 'remove', roomId, messageId })
       // A moderator's delete of someone else's message is on the record (never its text).
       if (message.author.id !== user.id) {
         await storage.audit.add({ roomId, action: 'message_deleted', actorId: user.id, targetId: message.author.id, messageId })
@@ -126,16 +131,16 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
 
     async react (user: Author, roomId: number, messageId: number, emoji: string, add: boolean): Promise<Message> {
       if (!isReactionEmoji(emoji)) throw new AppError('invalid_emoji')
-      await load(user, roomId, messageId, add ? 'react' : undefined)
-      return await commit(async () => add
-        ? storage.lifecycle.react(roomId, messageId, user.id, emoji)
-        : storage.lifecycle.unreact(roomId, messageId, user.id, emoji))
+      // Anyone who may read the room may react: the message is not read first (the change finds it
+      // missing, 404, or deleted, 409, as load would), which keeps a storm of reactions cheap.
+      await access(user, roomId, add ? 'react' : undefined)
+      return (await commit({ kind: add ? 'react' : 'unreact', roomId, messageId, userId: user.id, emoji })).message
     },
 
     async pin (user: Author, roomId: number, messageId: number, pinned: boolean): Promise<Message> {
       const { role, kind, message } = await load(user, roomId, messageId, 'pin')
       if (!can(kind, role, 'pin')) throw errors.forbidden('Only moderators and up may pin and unpin messages here.')
-      const updated = await commit(async () => pinned ? storage.lifecycle.pin(roomId, messageId, user.id) : storage.lifecycle.unpin(roomId, messageId))
+      const { message: updated } = await commit(pinned ? { kind: 'pin', roomId, messageId, byUserId: user.id } : { kind: 'unpin', roomId, messageId })
       // Only a pin that changed something is on the record (pinning a pinned message is a no-op).
       if ((message.pinned === null) === pinned) {
         await storage.audit.add({ roomId, action: pinned ? 'pinned' : 'unpinned', actorId: user.id, targetId: updated.author.id, messageId })

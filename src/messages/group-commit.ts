@@ -4,12 +4,17 @@
 // When another program holds the database's write lock, the batch stays queued and is tried again
 // from a timer with a growing pause (new sends join it), never by waiting on the event loop; a
 // send that cannot be committed within `lockWaitMs` of its arrival is refused.
+// Items may be marked as background (changes to sent messages): a batch takes every waiting
+// foreground item first, then at most `maxBackground` of the oldest background ones; the rest wait
+// for the next turn. A storm of changes then makes no turn long, and never stands between a new
+// message and its room: the turn it arrives in commits it.
 import { nextRetryMs } from '../storage/failures.js'
 
 export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
 
 interface Pending<I, O> {
   item: I
+  background: boolean
   since: number
   resolve: (value: O) => void
   reject: (error: unknown) => void
@@ -22,7 +27,7 @@ export interface GroupCommit<I, O> {
   readonly pending: number
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<I = unknown> {
   maxBatch?: number
   /** Whether an error thrown by commit means "locked: try again later" (nothing was written). */
   isLocked?: (error: unknown) => boolean
@@ -30,6 +35,10 @@ export interface GroupCommitOptions {
   lockWaitMs?: number
   /** The error a send gets when that wait is over. */
   lockTimeout?: () => unknown
+  /** Whether an item may wait behind the others (see the top of this file); none when not given. */
+  isBackground?: (item: I) => boolean
+  /** Background items per batch (and so per turn of the event loop). */
+  maxBackground?: number
 }
 
 /**
@@ -40,7 +49,10 @@ export interface GroupCommitOptions {
  */
 export function createGroupCommit<I, O> (
   commit: (items: I[]) => Array<Outcome<O>> | Promise<Array<Outcome<O>>>,
-  { maxBatch = 256, isLocked = () => false, lockWaitMs = 5000, lockTimeout = () => new Error('the database stayed locked') }: GroupCommitOptions = {}
+  {
+    maxBatch = 256, isLocked = () => false, lockWaitMs = 5000, lockTimeout = () => new Error('the database stayed locked'),
+    isBackground = () => false, maxBackground = maxBatch
+  }: GroupCommitOptions<I> = {}
 ): GroupCommit<I, O> {
   let queue: Array<Pending<I, O>> = []
   let scheduled = false
@@ -49,20 +61,46 @@ export function createGroupCommit<I, O> (
   /** The drain under way, if any. */
   let draining: Promise<boolean> | null = null
 
-  /** Commits batch after batch; false when the lock stopped it (the queue is left as it was). */
+  /** The next batch: foreground items in order, then the oldest background ones; whether background ones were left out. */
+  function nextBatch (): { batch: Array<Pending<I, O>>, leftBehind: boolean } {
+    const front: Array<Pending<I, O>> = []
+    const back: Array<Pending<I, O>> = []
+    let leftBehind = false
+    for (const p of queue) {
+      if (front.length + back.length >= maxBatch) break
+      if (!p.background) front.push(p)
+      else if (back.length < maxBackground) back.push(p)
+      else leftBehind = true
+    }
+    return { batch: back.length === 0 ? front : [...front, ...back], leftBehind }
+  }
+
+  function remove (batch: ReadonlyArray<Pending<I, O>>): void {
+    if (batch.length === queue.length) {
+      queue = []
+      return
+    }
+    const taken = new Set(batch)
+    queue = queue.filter((p) => !taken.has(p))
+  }
+
+  /**
+   * Commits batch after batch, until background items are left for the next turn; false when the
+   * lock stopped it (the queue is left as it was).
+   */
   async function drainQueue (): Promise<boolean> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch)
+      const { batch, leftBehind } = nextBatch()
       let outcomes: Array<Outcome<O>>
       try {
         outcomes = await commit(batch.map((p) => p.item))
       } catch (error) {
         if (isLocked(error)) return false
-        queue = queue.slice(batch.length)
+        remove(batch)
         for (const p of batch) p.reject(error)
         continue
       }
-      queue = queue.slice(batch.length)
+      remove(batch)
       pause = 0
       batch.forEach((p, i) => {
         const outcome = outcomes[i]
@@ -70,6 +108,7 @@ export function createGroupCommit<I, O> (
         else if (outcome.ok) p.resolve(outcome.value)
         else p.reject(outcome.error)
       })
+      if (leftBehind) break
     }
     return true
   }
@@ -122,7 +161,7 @@ export function createGroupCommit<I, O> (
   return {
     submit (item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, since: performance.now(), resolve, reject })
+        queue.push({ item, background: isBackground(item), since: performance.now(), resolve, reject })
         if (!scheduled && draining === null) schedule()
       })
     },
@@ -130,11 +169,13 @@ export function createGroupCommit<I, O> (
       clearTimeout(retry)
       scheduled = false
       if (draining !== null) await draining
-      if (await drain()) return
-      // Shutting down: there is no later to wait for.
-      clearTimeout(retry)
-      for (const p of queue) p.reject(lockTimeout())
-      queue = []
+      while (queue.length > 0) {
+        if (await drain()) continue
+        // Shutting down: there is no later to wait for.
+        clearTimeout(retry)
+        for (const p of queue) p.reject(lockTimeout())
+        queue = []
+      }
     },
     get pending () {
       return queue.length

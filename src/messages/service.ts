@@ -1,11 +1,12 @@
 // Sending a message, for every way in (REST, WebSocket, uploads): rate limit → encrypt and commit
-// (grouped) → emit after commit. Nothing here knows HTTP or sockets.
+// (grouped with the turn's other writes, messages/writes.ts) → emit after commit. Nothing here
+// knows HTTP or sockets.
 import type { ChatEvents } from '../events.js'
 import { errors, storageAppError } from '../errors.js'
 import type { MentionResolver } from '../lifecycle/mentions.js'
 import { MessageDeletedError, MessageMissingError } from '../storage/lifecycle-shape.js'
-import { isStorageFull, isStorageLocked, RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
-import { createGroupCommit } from './group-commit.js'
+import { RoomArchivedError, RoomMissingError, type NewMessage, type Storage, type StoredMessage } from '../storage/index.js'
+import { createMessageWrites, type MessageWrites } from './writes.js'
 import type { SendLimiter } from '../bus/limits.js'
 import type { LiveIndex } from '../search/live.js'
 
@@ -18,22 +19,11 @@ export interface MessageServiceOptions {
   resolveMentions?: MentionResolver
   /** Where committed messages go to be indexed for search; null: no index (SEARCH_INDEX=off). */
   liveIndex?: LiveIndex | null
+  /** The write queue shared with the lifecycle's changes; one of its own when not given. */
+  writes?: MessageWrites
 }
 
-export function createMessageService ({ storage, events, limiter, lockWaitMs, resolveMentions, liveIndex = null }: MessageServiceOptions) {
-  // Whether the last commit failed for lack of disk space (GET /api/health reports it).
-  let full = false
-  const commit = createGroupCommit<NewMessage, StoredMessage>(async (inputs) => {
-    try {
-      const results = await storage.messages.insertBatch(inputs)
-      full = results.some((r) => !r.ok && isStorageFull(r.error))
-      return results
-    } catch (error) {
-      if (isStorageFull(error)) full = true
-      throw error
-    }
-  }, { isLocked: isStorageLocked, lockWaitMs, lockTimeout: () => errors.databaseLocked(lockWaitMs / 1000) })
-
+export function createMessageService ({ storage, events, limiter, lockWaitMs, resolveMentions, liveIndex = null, writes = createMessageWrites({ storage, lockWaitMs }) }: MessageServiceOptions) {
   return {
     /** Resolves once the message is durably committed; rejects with an AppError a client can read. */
     async send (input: NewMessage): Promise<StoredMessage> {
@@ -42,7 +32,7 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, re
       let stored: StoredMessage
       try {
         const mentions = input.mentions ?? (resolveMentions === undefined ? [] : await resolveMentions(input.roomId, input.author, input.body))
-        stored = await commit.submit(mentions.length === 0 ? input : { ...input, mentions })
+        stored = await writes.send(mentions.length === 0 ? input : { ...input, mentions })
       } catch (error) {
         if (error instanceof RoomMissingError) throw errors.roomNotFound()
         // replyTo names no message of this room, or a deleted one (API.md: 404 message_not_found).
@@ -57,11 +47,11 @@ export function createMessageService ({ storage, events, limiter, lockWaitMs, re
       }
       return stored
     },
-    /** Commits whatever is queued, before the database closes. */
-    flush: async () => commit.flush(),
+    /** Commits whatever is queued (changes too), before the database closes. */
+    flush: async () => writes.flush(),
     /** True from a commit that failed for lack of disk space until one succeeds. */
     get storageFull (): boolean {
-      return full
+      return writes.storageFull
     }
   }
 }

@@ -3,6 +3,7 @@
 // mention rows become the message's lists, and the failures a change can meet. No SQL here.
 import type { FernetRing } from '../crypto/fernet.js'
 import type { Attachment, Author, Message, Reaction, ReplyTo } from '../schemas.js'
+import type { IndexTokens } from './types.js'
 import type { UnreadableRows } from './unreadable.js'
 
 /** A reply's excerpt: the parent's first 100 characters (code points), as it reads now. */
@@ -174,6 +175,21 @@ export interface Change {
   message: Message
   changed: boolean
 }
+
+/**
+ * One change to a sent message, as data: what the group commit queues and the store applies (the
+ * LifecycleStore method of the same name, inside the batch's transaction).
+ */
+export type MessageChange = { roomId: number, messageId: number } & (
+  | { kind: 'edit', body: string, mentions: readonly Author[], tokens?: IndexTokens }
+  | { kind: 'remove' }
+  | { kind: 'react' | 'unreact', userId: number, emoji: string }
+  | { kind: 'pin', byUserId: number }
+  | { kind: 'unpin' }
+)
+
+/** What a change committed; `files` are a delete's stored files, for the caller to remove (none for any other change). */
+export type ChangeResult = Change & { files: string[] }
 
 export interface Receipt { user: Author, lastReadId: number, at: string }
 

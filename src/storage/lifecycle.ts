@@ -1,6 +1,7 @@
 // The message lifecycle on SQLite (store.ts LifecycleStore): edits, deletes, reactions, pins,
-// catch-up by seq, mutes and read receipts. Each change is one IMMEDIATE transaction that also
-// takes the room's next seq. Deleted text must not linger: the database runs with
+// catch-up by seq, mutes and read receipts. Each change is one transaction that also takes the
+// room's next seq: IMMEDIATE when called alone, a savepoint inside the group commit's batch
+// (writes.ts, through `apply`). Deleted text must not linger: the database runs with
 // secure_delete (database.ts), and a delete is followed shortly by a WAL checkpoint that
 // truncates the log, so the pages that held the text leave the -wal file too.
 import { forgetPlaintext } from '../crypto/plaintext-cache.js'
@@ -8,7 +9,7 @@ import type { FernetRing } from '../crypto/fernet.js'
 import type { Db } from './database.js'
 import {
   centre, MAX_DISTINCT_REACTIONS, MessageDeletedError, MessageMissingError, TooManyReactionsError,
-  type AroundPage, type Change, type ChangesPage, type EditVersion, type Receipt, type Removal, type RoomLifecycleState
+  type AroundPage, type Change, type ChangeResult, type ChangesPage, type EditVersion, type MessageChange, type Receipt, type Removal, type RoomLifecycleState
 } from './lifecycle-shape.js'
 import { COLUMNS, createMessageReader, messageRows, type MessageRow } from './messages.js'
 import type { UnreadableRows } from './unreadable.js'
@@ -109,7 +110,7 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
     checkpoint.unref()
   }
 
-  return {
+  const repo = {
     get (roomId: number, messageId: number): Message | null {
       const row = byId.get(messageId, roomId)
       return row === undefined ? null : toMessages([row])[0]!
@@ -198,4 +199,17 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
       setShares.run(share ? 1 : 0, userId)
     }
   }
+
+  /** One queued change (store.ts Write), by the method of its kind. */
+  function apply (c: MessageChange): ChangeResult {
+    switch (c.kind) {
+      case 'edit': return { ...repo.edit(c.roomId, c.messageId, c.body, c.mentions, c.tokens), files: [] }
+      case 'remove': return repo.remove(c.roomId, c.messageId)
+      case 'react': return { ...repo.react(c.roomId, c.messageId, c.userId, c.emoji), files: [] }
+      case 'unreact': return { ...repo.unreact(c.roomId, c.messageId, c.userId, c.emoji), files: [] }
+      case 'pin': return { ...repo.pin(c.roomId, c.messageId, c.byUserId), files: [] }
+      case 'unpin': return { ...repo.unpin(c.roomId, c.messageId), files: [] }
+    }
+  }
+  return { ...repo, apply }
 }

@@ -10,11 +10,12 @@ import { createReadsRepo } from './reads.js'
 import { createRoomsRepo } from './rooms.js'
 import { createAuditRepo } from './audit.js'
 import { createBansRepo, createMembersRepo } from './members.js'
-import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore } from './store.js'
+import type { AuditStore, BansStore, LifecycleStore, MediaStore, MembersStore, MessagesStore, ReadsStore, RoomsStore, SearchStore, Store, TokensStore, UsersStore, WritesStore } from './store.js'
 import { createSearchRepo } from './search.js'
 import { createTokensRepo } from './tokens.js'
 import { createUnreadableRows } from './unreadable.js'
 import { createUsersRepo } from './users.js'
+import { createWritesRepo } from './writes.js'
 
 export interface StoreOptions {
   /** Called once per stored row that no key decrypts, the first time it is read. */
@@ -37,12 +38,15 @@ function promised<T extends object> (repo: SyncOf<T>): T {
 export function createSqliteStore (db: Db, ring: FernetRing, options: StoreOptions = {}): Store {
   const ping = db.prepare('SELECT 1').pluck()
   const unreadable = createUnreadableRows(options.onUnreadable)
+  const messages = createMessagesRepo(db, ring, unreadable)
+  const lifecycle = createLifecycleRepo(db, ring, unreadable)
   return {
     dialect: 'sqlite',
     users: promised<UsersStore>(createUsersRepo(db)),
     rooms: promised<RoomsStore>(createRoomsRepo(db)),
-    messages: promised<MessagesStore>(createMessagesRepo(db, ring, unreadable)),
-    lifecycle: promised<LifecycleStore>(createLifecycleRepo(db, ring, unreadable)),
+    messages: promised<MessagesStore>(messages),
+    lifecycle: promised<LifecycleStore>(lifecycle),
+    writes: promised<WritesStore>(createWritesRepo(db, messages, lifecycle)),
     tokens: promised<TokensStore>(createTokensRepo(db)),
     reads: promised<ReadsStore>(createReadsRepo(db)),
     media: promised<MediaStore>(createMediaRepo(db, ring, unreadable)),

@@ -4,7 +4,7 @@
 import type { MediaRecord } from './media.js'
 import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
-import type { AroundPage, Change, ChangesPage, EditVersion, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
+import type { AroundPage, Change, ChangeResult, ChangesPage, EditVersion, MessageChange, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
   AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
@@ -147,6 +147,27 @@ export interface LifecycleStore {
   setShareReadReceipts: (userId: number, share: boolean) => Promise<void>
 }
 
+/** One write of a group commit: a send, or a change to a sent message. */
+export type Write = { send: NewMessage } | { change: MessageChange }
+/** What one write committed, of the same kind as the write. */
+export type Written = { sent: StoredMessage } | { changed: ChangeResult }
+export type WriteResult = { ok: true, value: Written } | { ok: false, error: unknown }
+
+/**
+ * Sends and changes together: the message service and the lifecycle service queue theirs in one
+ * group commit (messages/writes.ts), so a turn's writes share one transaction (one fsync).
+ */
+export interface WritesStore {
+  /**
+   * The writes in ONE transaction, in order (each taking its room's next seq, so a room's seqs
+   * follow the list); each gets its own outcome (a send to a missing room, a change to a deleted
+   * message fail alone, with the errors `insertBatch` and the LifecycleStore methods throw).
+   * Rejects as a whole when the transaction fails: a lock (nothing was written, the caller may try
+   * again), a full disk.
+   */
+  batch: (writes: readonly Write[]) => Promise<WriteResult[]>
+}
+
 export interface TokensStore {
   revoke: (jti: string, expiresAtSeconds: number) => Promise<void>
   isRevoked: (jti: string) => Promise<boolean>
@@ -209,6 +230,7 @@ export interface Store {
   rooms: RoomsStore
   messages: MessagesStore
   lifecycle: LifecycleStore
+  writes: WritesStore
   tokens: TokensStore
   reads: ReadsStore
   media: MediaStore

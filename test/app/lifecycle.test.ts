@@ -179,6 +179,26 @@ describe('reactions', () => {
     expect([over.statusCode, over.json().error.code]).toEqual([409, 'too_many_reactions'])
     expect((await call(carol, 'PUT', `/api/rooms/1/messages/${m.id}/reactions/${react(emoji[0]!)}`)).statusCode).toBe(200)
   })
+
+  it('a missing message, one of another room, a tombstone, a room one may not read: 404, 404, 409, 404; no seq taken', async () => {
+    const m = await send(alice, 'in room 1')
+    const gone = await send(alice, 'soon gone')
+    expect((await call(alice, 'DELETE', `/api/rooms/1/messages/${gone.id}`)).statusCode).toBe(204)
+    const secret = (await call(alice, 'POST', '/api/rooms', { name: `secret-${Date.now()}`, visibility: 'private' })).json().room
+    const hidden = await send(alice, 'members only', {}, secret.id)
+    const before = (await call(bob, 'GET', '/api/rooms/1/changes?since=0&limit=1')).json().lastSeq
+    for (const [method, url, status, code] of [
+      ['PUT', `/api/rooms/1/messages/999999/reactions/${react('👍')}`, 404, 'message_not_found'],
+      ['DELETE', `/api/rooms/1/messages/999999/reactions/${react('👍')}`, 404, 'message_not_found'],
+      ['PUT', `/api/rooms/2/messages/${m.id}/reactions/${react('👍')}`, 404, 'message_not_found'],
+      ['PUT', `/api/rooms/1/messages/${gone.id}/reactions/${react('👍')}`, 409, 'message_deleted'],
+      ['PUT', `/api/rooms/${secret.id}/messages/${hidden.id}/reactions/${react('👍')}`, 404, 'room_not_found']
+    ] as const) {
+      const res = await call(bob, method, url)
+      expect([res.statusCode, res.json().error.code], `${method} ${url}`).toEqual([status, code])
+    }
+    expect((await call(bob, 'GET', '/api/rooms/1/changes?since=0&limit=1')).json().lastSeq).toBe(before)
+  })
 })
 
 describe('replies, mentions, pins, around, mute', () => {

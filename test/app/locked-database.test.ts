@@ -95,6 +95,40 @@ describe('a database locked by another program', () => {
     expect(await bodies(app, alice.token)).toEqual(['by REST', 'by socket'])
   })
 
+  it('changes to sent messages wait for the lock as sends do, then commit; past the wait they are refused with 503, nothing changed', async () => {
+    const { app, alice, ws, path } = await setUp({ DATABASE_LOCK_WAIT_SECONDS: '30' })
+    const m = (await app.inject({ method: 'POST', url: '/api/rooms/1/messages', headers: bearer(alice.token), payload: { body: 'react to me' } })).json().message
+    const locker = await holdWriteLock(path)
+    lockers.push(locker)
+    let settled = false
+    const from = ws.frames.length
+    const reaction = app.inject({ method: 'PUT', url: `/api/rooms/1/messages/${m.id}/reactions/${encodeURIComponent('👍')}`, headers: bearer(alice.token) })
+      .finally(() => { settled = true })
+    expect((await app.inject({ method: 'GET', url: `/api/rooms/1/messages/${m.id}/edits`, headers: bearer(alice.token) })).statusCode).toBe(200)
+    expect(settled).toBe(false)
+    await locker.release()
+    const res = await reaction
+    expect(res.statusCode).toBe(200)
+    expect(res.json().message.reactions).toEqual([{ emoji: '👍', count: 1, userIds: [alice.id] }])
+    expect((await ws.waitFor((f: Frame) => f.type === 'message_updated', { from, what: 'the change' })).message.seq).toBe(m.seq + 1)
+
+    const quick = await listeningApp({ DATABASE_URL: 'chat.db', DATABASE_LOCK_WAIT_SECONDS: '0.3' })
+    try {
+      const bob = await registerUser(quick.app)
+      const mine = (await quick.app.inject({ method: 'POST', url: '/api/rooms/1/messages', headers: bearer(bob.token), payload: { body: 'as it was' } })).json().message
+      const held = await holdWriteLock(quick.config.databasePath)
+      lockers.push(held)
+      const edit = await quick.app.inject({ method: 'PATCH', url: `/api/rooms/1/messages/${mine.id}`, headers: bearer(bob.token), payload: { body: 'too late' } })
+      expect([edit.statusCode, edit.json().error.code]).toEqual([503, 'unavailable'])
+      expect(Number(edit.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+      await held.release()
+      const now = (await quick.app.inject({ method: 'GET', url: '/api/rooms/1/messages', headers: bearer(bob.token) })).json().messages
+      expect(now.map((x: { body: string, seq: number }) => [x.body, x.seq])).toEqual([['as it was', mine.seq]])
+    } finally {
+      await quick.close()
+    }
+  })
+
   it('refuses what cannot commit in time with 503 + Retry-After (no ack, nothing stored), and other writes too; reads go on', async () => {
     const { app, alice, ws, path } = await setUp({ DATABASE_LOCK_WAIT_SECONDS: '0.3' })
     const locker = await holdWriteLock(path)

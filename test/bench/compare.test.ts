@@ -34,6 +34,9 @@ describe('bench --compare', () => {
     expect(higherIsBetter('delivery p99 (ms)')).toBe(false)
     expect(higherIsBetter('logins refused /s (503 busy, 429)')).toBe(false)
     expect(higherIsBetter('RSS per socket (KB)')).toBe(false)
+    expect(higherIsBetter('message_updated deliveries/s; ratio = updates / new messages')).toBe(true)
+    expect(higherIsBetter('new-message deliveries/s in the same runs')).toBe(true)
+    expect(higherIsBetter('lost deliveries (sum of answered changes not delivered)')).toBe(false)
   })
 
   it('passes a run within 10% and flags each figure that got worse by more', () => {

@@ -51,6 +51,54 @@ describe('group commit', () => {
     await expect(pending).resolves.toBe(1)
   })
 
+  describe('background items', () => {
+    const isBackground = (n: number): boolean => n >= 100
+
+    it('go after the foreground ones, at most maxBackground per batch; the rest wait for a later turn', async () => {
+      const batches: number[][] = []
+      const commit = createGroupCommit<number, number>((items) => {
+        batches.push(items)
+        return items.map((n) => ({ ok: true, value: n }))
+      }, { isBackground, maxBackground: 2 })
+      const order: number[] = []
+      const submit = (n: number): Promise<number> => commit.submit(n).then((value) => { order.push(value); return value })
+      const first = [100, 101, 102, 1, 103, 2, 104].map(submit)
+      // A turn later (the first batch has committed), a foreground item still goes before the background ones waiting.
+      await new Promise((resolve) => setImmediate(resolve))
+      const late = submit(3)
+      await Promise.all([...first, late])
+      expect(batches[0]).toEqual([1, 2, 100, 101])
+      expect(batches.slice(1)).toEqual([[3, 102, 103], [104]])
+      expect(order).toEqual([1, 2, 100, 101, 3, 102, 103, 104])
+    })
+
+    it('the batch after a full one of background items waits for the next turn', async () => {
+      const batches: number[][] = []
+      const commit = createGroupCommit<number, number>((items) => {
+        batches.push(items)
+        return items.map((n) => ({ ok: true, value: n }))
+      }, { isBackground, maxBackground: 1 })
+      const done = Promise.all([100, 101, 102].map(async (n) => commit.submit(n)))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(batches).toEqual([[100]])
+      await done
+      expect(batches).toEqual([[100], [101], [102]])
+    })
+
+    it('flush commits them all, batch after batch', async () => {
+      let committed = 0
+      const commit = createGroupCommit<number, number>((items) => {
+        committed += items.length
+        return items.map((n) => ({ ok: true, value: n }))
+      }, { isBackground, maxBackground: 2 })
+      const all = Promise.all([100, 101, 102, 103, 104].map(async (n) => commit.submit(n)))
+      await commit.flush()
+      expect(committed).toBe(5)
+      expect(commit.pending).toBe(0)
+      await expect(all).resolves.toEqual([100, 101, 102, 103, 104])
+    })
+  })
+
   describe('while another connection holds the lock', () => {
     const locked = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
     const isLocked = (error: unknown): boolean => error === locked

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
 import { MessageDeletedError, MessageMissingError, TooManyReactionsError } from '../../src/storage/lifecycle-shape.js'
-import { openStorage, type Store } from '../../src/storage/index.js'
+import { openStorage, RoomMissingError, type Store } from '../../src/storage/index.js'
 import { openPgStore } from '../../src/storage/pg/index.js'
 import { createTestSchema } from '../pg-helper.js'
 import { tempDir } from '../helper.js'
@@ -169,6 +169,52 @@ describe.each(['sqlite', 'postgres'] as const)('Lifecycle store: %s', (dialect) 
     await expect(store.lifecycle.react(1, m.id, bob.id, '🦄')).rejects.toBeInstanceOf(TooManyReactionsError)
     // An emoji already there is still welcome.
     expect((await store.lifecycle.react(1, m.id, bob.id, '👍')).changed).toBe(true)
+  })
+
+  it('writes.batch: sends and changes in one transaction, in the order queued, each failing alone', async () => {
+    const { store, alice, bob, send } = await open()
+    const kept = await send('kept') // seq 1
+    const gone = await send('gone') // seq 2
+    const other = await send('in room 2', { roomId: 2 }) // room 2, seq 1
+    await store.lifecycle.remove(1, gone.id) // seq 3
+    const results = await store.writes.batch([
+      { change: { kind: 'react', roomId: 1, messageId: kept.id, userId: bob.id, emoji: '👍' } },
+      { send: { roomId: 1, author: alice, body: 'between' } },
+      { change: { kind: 'react', roomId: 1, messageId: gone.id, userId: bob.id, emoji: '👍' } },
+      { change: { kind: 'edit', roomId: 1, messageId: other.id, body: 'wrong room', mentions: [] } },
+      { send: { roomId: 424242, author: alice, body: 'nowhere' } },
+      { send: { roomId: 1, author: bob, body: 'to a tombstone', replyTo: gone.id } },
+      { change: { kind: 'edit', roomId: 1, messageId: kept.id, body: 'kept, edited', mentions: [bob] } },
+      { change: { kind: 'react', roomId: 1, messageId: kept.id, userId: bob.id, emoji: '👍' } },
+      { change: { kind: 'remove', roomId: 2, messageId: other.id } },
+      { change: { kind: 'pin', roomId: 1, messageId: kept.id, byUserId: alice.id } }
+    ])
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false, true, true, true, true])
+    const errorOf = (i: number): unknown => { const r = results[i]!; return r.ok ? null : r.error }
+    expect(errorOf(2)).toBeInstanceOf(MessageDeletedError)
+    expect(errorOf(3)).toBeInstanceOf(MessageMissingError)
+    expect(errorOf(4)).toBeInstanceOf(RoomMissingError)
+    expect(errorOf(5)).toBeInstanceOf(MessageDeletedError)
+    const value = (i: number) => { const r = results[i]!; if (!r.ok) throw r.error; return r.value }
+    const changed = (i: number) => { const v = value(i); if (!('changed' in v)) throw new Error('not a change'); return v.changed }
+    const sent = (i: number) => { const v = value(i); if (!('sent' in v)) throw new Error('not a send'); return v.sent }
+    // Room 1's next seqs, in the order queued: the send between two changes takes the one between theirs.
+    expect(changed(0)).toMatchObject({ changed: true, files: [], message: { id: kept.id, seq: 4 } })
+    expect(sent(1)).toMatchObject({ created: true, message: { body: 'between', seq: 5 } })
+    expect(changed(6)).toMatchObject({ changed: true, message: { id: kept.id, body: 'kept, edited', seq: 6, mentions: [{ id: bob.id }] } })
+    // The same reaction again changes nothing and takes no seq.
+    expect(changed(7)).toMatchObject({ changed: false, message: { seq: 6 } })
+    expect(changed(8)).toMatchObject({ changed: true, files: [], message: { id: other.id, body: '', seq: 2 } })
+    expect(changed(9)).toMatchObject({ changed: true, message: { id: kept.id, seq: 7, pinned: { by: { id: alice.id } } } })
+    expect((await store.rooms.get(1))!.lastSeq).toBe(7)
+    expect((await store.rooms.get(2))!.lastSeq).toBe(2)
+    // What failed left nothing behind; what committed reads back as each answer said.
+    expect((await store.lifecycle.get(1, gone.id))!.reactions).toEqual([])
+    const feed = await store.lifecycle.changes(1, 3, 50)
+    expect(feed.messages.map((m) => [m.body, m.seq])).toEqual([['between', 5], ['kept, edited', 7]])
+    expect(feed.messages[1]!.reactions).toEqual([{ emoji: '👍', count: 1, userIds: [bob.id] }])
+    expect((await store.messages.history(1, { limit: 50 })).messages.map((m) => m.body)).toEqual(['kept, edited', '', 'between'])
+    expect(await store.writes.batch([])).toEqual([])
   })
 
   it('pins most recent first, pages around a message, and counts mentions after the marker; mutes', async () => {

@@ -12,6 +12,7 @@ import { createPgMessageReader, createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
 import { createPgSearch } from './search.js'
+import { createPgWrites } from './writes.js'
 
 export interface PgStoreOptions {
   log?: (message: string) => void
@@ -22,12 +23,15 @@ export interface PgStoreOptions {
 
 export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptions = {}): Store {
   const unreadable = createUnreadableRows(options.onUnreadable)
+  const messages = createPgMessages(sql, ring, unreadable)
+  const lifecycle = createPgLifecycle(sql, ring, unreadable)
   return {
     dialect: 'postgres',
     users: createPgUsers(sql),
     rooms: createPgRooms(sql),
-    messages: createPgMessages(sql, ring, unreadable),
-    lifecycle: createPgLifecycle(sql, ring, unreadable),
+    messages,
+    lifecycle,
+    writes: createPgWrites(sql, messages, lifecycle),
     tokens: createPgTokens(sql),
     reads: createPgReads(sql),
     media: createPgMedia(sql, ring, unreadable),
