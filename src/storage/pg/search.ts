@@ -4,7 +4,7 @@
 // carry none. Queries are tsquery text built from hex tokens only.
 import type { SearchStore } from '../store.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message } from '../types.js'
-import type { Sql, Tx } from './connect.js'
+import type { Queries, Sql } from './connect.js'
 import { pgColumns, type PgMessageRow } from './messages.js'
 
 const HEX = /^[0-9a-f]+$/
@@ -106,7 +106,7 @@ export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => 
 }
 
 /** Writes the tokens of messages just inserted, inside the insert's transaction. */
-export async function indexInserted (tx: Tx, entries: ReadonlyArray<{ id: number, tokens: IndexTokens }>): Promise<void> {
+export async function indexInserted (tx: Queries, entries: ReadonlyArray<{ id: number, tokens: IndexTokens }>): Promise<void> {
   if (entries.length === 0) return
   await tx`INSERT INTO message_search (message_id, tokens)
     SELECT * FROM unnest(${entries.map((e) => e.id)}::bigint[], ${entries.map((e) => tsvectorOf(e.tokens))}::text[]::tsvector[])`
