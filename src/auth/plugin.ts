@@ -66,11 +66,10 @@ export default fp(async (app) => {
       throw errors.unauthorized('Your session is not valid or has expired; log in again.')
     }
     const id = Number(payload.sub)
-    if (!Number.isSafeInteger(id) || typeof payload.jti !== 'string' || await storage.tokens.isRevoked(payload.jti)) {
-      throw errors.unauthorized('Your session has ended; log in again.')
-    }
-    const user = await storage.users.findById(id)
-    if (user === null) throw errors.unauthorized('Your session has ended; log in again.')
+    if (!Number.isSafeInteger(id) || typeof payload.jti !== 'string') throw errors.unauthorized('Your session has ended; log in again.')
+    // Side by side: on PostgreSQL, one round trip for every authenticated request instead of two.
+    const [revoked, user] = await Promise.all([storage.tokens.isRevoked(payload.jti), storage.users.findById(id)])
+    if (revoked || user === null) throw errors.unauthorized('Your session has ended; log in again.')
     return { ...user, jti: payload.jti, exp: payload.exp }
   }
 
