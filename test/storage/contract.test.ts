@@ -307,6 +307,27 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
   })
 })
 
+describe('PgStore: a batch that fails in the database', () => {
+  it('leaves nothing behind (no row, no seq, no counter) and its connection usable, rolled back', async () => {
+    const schema = await createTestSchema()
+    cleanups.push(schema.drop)
+    // One connection: a batch that left it in a transaction, or reserved, would hold up the next.
+    const store = await openPgStore(schema.url, new FernetRing([Fernet.generateKey()]), { max: 1 })
+    cleanups.push(async () => store.close())
+    const alice = (await store.users.create('alice', 'h'))!
+    await store.messages.insert({ roomId: 1, author: alice, body: 'before' })
+    // An author that does not exist: the INSERT breaks a foreign key, after the room was locked.
+    await expect(store.messages.insertBatch([
+      { roomId: 1, author: alice, body: 'fine' },
+      { roomId: 1, author: { id: 999, username: 'ghost' }, body: 'no such user' }
+    ])).rejects.toMatchObject({ code: '23503' })
+    const next = await store.messages.insertBatch([{ roomId: 1, author: alice, body: 'after', clientId: 'a1' }])
+    expect(next.map((r) => r.ok && r.value.message.seq)).toEqual([2])
+    expect((await store.messages.history(1, { limit: 10 })).messages.map((m) => m.body)).toEqual(['before', 'after'])
+    expect((await store.rooms.get(1))?.lastSeq).toBe(2)
+  })
+})
+
 describe('PgStore: two nodes on one database', () => {
   it('commit batches to the same rooms concurrently: seq 1..N per room, no gap, no duplicate, one row per clientId', async () => {
     const schema = await createTestSchema()
