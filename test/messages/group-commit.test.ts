@@ -15,6 +15,32 @@ describe('group commit', () => {
     expect(batches).toEqual([[1, 2, 3], [4]])
   })
 
+  it('with an asynchronous commit (PostgreSQL), sends that arrive while one batch commits form the next one together', async () => {
+    const batches: number[][] = []
+    const releases: Array<() => void> = []
+    const commit = createGroupCommit<number, number>(async (items) => {
+      batches.push(items)
+      await new Promise<void>((resolve) => releases.push(resolve))
+      return items.map((n): Outcome<number> => ({ ok: true, value: n }))
+    })
+    const first = commit.submit(1)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(batches).toEqual([[1]])
+    // Over several turns of the event loop, while [1] is still committing.
+    const later: Array<Promise<number>> = []
+    for (const n of [2, 3, 4]) {
+      later.push(commit.submit(n))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(batches).toEqual([[1]])
+    releases.shift()!()
+    await expect(first).resolves.toBe(1)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(batches).toEqual([[1], [2, 3, 4]])
+    releases.shift()!()
+    await expect(Promise.all(later)).resolves.toEqual([2, 3, 4])
+  })
+
   it('fails one item alone when its outcome is an error', async () => {
     const commit = createGroupCommit<number, number>((items) =>
       items.map((n): Outcome<number> => n === 2 ? { ok: false, error: new Error('two') } : { ok: true, value: n }))

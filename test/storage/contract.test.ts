@@ -158,6 +158,50 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
     expect(await exec("SELECT 1 FROM messages WHERE body LIKE '%héllo%' OR body = 'a' OR attachment LIKE '%a.pdf%'")).toBe(0)
   })
 
+  it('one batch: sends take seqs and growing ids in order; retries answer the first message; a send that cannot go in fails alone', async () => {
+    const { store } = await open()
+    const alice = (await store.users.create('alice', 'h'))!
+    const bob = (await store.users.create('bob', 'h'))!
+    const before = (await store.messages.insert({ roomId: 2, author: alice, body: 'stored', clientId: 'k0' })).message
+    const gone = (await store.messages.insert({ roomId: 1, author: bob, body: 'to delete' })).message
+    await store.lifecycle.remove(1, gone.id)
+    await store.rooms.update(3, { archived: true }, { roomId: 3, action: 'room_updated', actorId: alice.id })
+    const results = await store.messages.insertBatch([
+      { roomId: 1, author: alice, body: 'one', clientId: 'k1' },
+      { roomId: 2, author: alice, body: 'retry of stored', clientId: 'k0' },
+      { roomId: 2, author: bob, body: 'same clientId, other sender', clientId: 'k0' },
+      { roomId: 1, author: alice, body: 'retry in batch', clientId: 'k1' },
+      { roomId: 999, author: alice, body: 'no room' },
+      { roomId: 3, author: alice, body: 'archived' },
+      { roomId: 1, author: bob, body: 'reply to nothing', replyTo: 987654 },
+      { roomId: 1, author: bob, body: 'reply to a tombstone', replyTo: gone.id },
+      { roomId: 1, author: bob, body: 'reply', replyTo: before.id }, // a message of another room
+      { roomId: 1, author: bob, body: 'two', replyTo: null, mentions: [alice] },
+      { roomId: 2, author: alice, body: 'three' }
+    ])
+    expect(results.map((r) => (r.ok ? (r.value.created ? 'new' : 'retry') : (r.error as Error).name))).toEqual([
+      'new', 'retry', 'new', 'retry', 'RoomMissingError', 'RoomArchivedError', 'MessageMissingError', 'MessageDeletedError', 'MessageMissingError', 'new', 'new'
+    ])
+    const messages = results.flatMap((r) => (r.ok ? [r.value.message] : []))
+    expect(messages.map((m) => [m.body, m.roomId, m.seq])).toEqual([
+      ['one', 1, 3], ['stored', 2, 1], ['same clientId, other sender', 2, 2], ['one', 1, 3], ['two', 1, 4], ['three', 2, 3]
+    ])
+    expect(messages[1]).toEqual(before)
+    expect(messages[3]).toEqual(messages[0])
+    // Ids grow in input order, above every earlier one: an after= cursor misses none of them.
+    const created = results.flatMap((r) => (r.ok && r.value.created ? [r.value.message.id] : []))
+    expect(created).toEqual([...created].sort((a, b) => a - b))
+    expect(created[0]).toBeGreaterThan(gone.id)
+    // What the batch returned is what was stored.
+    expect((await store.messages.history(1, { limit: 10, after: gone.id })).messages).toEqual([messages[0], messages[4]])
+    expect((await store.messages.history(2, { limit: 10 })).messages).toEqual([before, messages[2], messages[5]])
+    expect(messages[4]!.mentions).toEqual([{ id: alice.id, username: 'alice' }])
+    // Counters moved by the new messages only (room 1: bob's delete took a seq too).
+    const rooms = new Map((await store.rooms.listFor(bob.id)).map((r) => [r.id, r]))
+    expect([rooms.get(1)!.lastSeq, rooms.get(2)!.lastSeq]).toEqual([4, 3])
+    expect([rooms.get(1)!.unreadCount, rooms.get(2)!.unreadCount]).toEqual([1, 2])
+  })
+
   it('history: pages before= and after= with no gap and no duplicate', async () => {
     const { store } = await open()
     const alice = (await store.users.create('alice', 'h'))!
@@ -272,6 +316,27 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract: %s', (dialect) =
       expect((await store.media.get('cccc.pdf'))?.originalName).toBe('file.pdf')
     }
     expect(store.unreadableRows()).toBe(2)
+  })
+})
+
+describe('PgStore: a batch that fails in the database', () => {
+  it('leaves nothing behind (no row, no seq, no counter) and its connection usable, rolled back', async () => {
+    const schema = await createTestSchema()
+    cleanups.push(schema.drop)
+    // One connection: a batch that left it in a transaction, or reserved, would hold up the next.
+    const store = await openPgStore(schema.url, new FernetRing([Fernet.generateKey()]), { max: 1 })
+    cleanups.push(async () => store.close())
+    const alice = (await store.users.create('alice', 'h'))!
+    await store.messages.insert({ roomId: 1, author: alice, body: 'before' })
+    // An author that does not exist: the INSERT breaks a foreign key, after the room was locked.
+    await expect(store.messages.insertBatch([
+      { roomId: 1, author: alice, body: 'fine' },
+      { roomId: 1, author: { id: 999, username: 'ghost' }, body: 'no such user' }
+    ])).rejects.toMatchObject({ code: '23503' })
+    const next = await store.messages.insertBatch([{ roomId: 1, author: alice, body: 'after', clientId: 'a1' }])
+    expect(next.map((r) => r.ok && r.value.message.seq)).toEqual([2])
+    expect((await store.messages.history(1, { limit: 10 })).messages.map((m) => m.body)).toEqual(['before', 'after'])
+    expect((await store.rooms.get(1))?.lastSeq).toBe(2)
   })
 })
 

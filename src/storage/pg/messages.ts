@@ -1,14 +1,15 @@
-// Messages on PostgreSQL. A batch is one transaction: its rooms are locked in id order (every
-// writer of a room takes that row lock first, so two nodes never interleave in one room), each
-// new message takes its room's next seq, the rows go in with one INSERT, the counters move, and
-// COMMIT. Ids are drawn under the room lock too, so within a room they also grow in commit order.
+// Messages on PostgreSQL. A batch is one transaction in three round trips. First BEGIN, its
+// rooms locked in id order (every writer of a room takes that row lock first, so two nodes never
+// interleave in one room), and under the locks the retries and reply parents looked up and the
+// ids drawn (so within a room ids grow in commit order, as seqs do). Then every write: the rows,
+// mentions and counters, each one fixed statement over arrays. Then COMMIT.
 import type { FernetRing } from '../../crypto/fernet.js'
 import { groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow, excerptOf, type StoredMessageRow, type MentionRow, type ReactionRow } from '../lifecycle-shape.js'
 import { decryptOr, newLifecycle, RoomArchivedError, RoomMissingError, type InsertResult } from '../messages.js'
 import type { MessagesStore } from '../store.js'
 import type { UnreadableRows } from '../unreadable.js'
 import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from '../types.js'
-import { iso, type Sql, type Tx } from './connect.js'
+import { iso, type Queries, type Sql, type Tx } from './connect.js'
 
 /** A message row on PostgreSQL: times are Dates. */
 export interface PgMessageRow extends StoredMessageRow {
@@ -33,12 +34,17 @@ export const pgColumns = (sql: Sql) => sql`m.id, m.room_id, m.user_id, u.usernam
 
 /** Rows → messages, as on SQLite (storage/messages.ts createMessageReader). */
 export function createPgMessageReader (sql: Sql, ring: FernetRing, unreadable: UnreadableRows) {
-  return async function toMessages (rows: readonly PgMessageRow[], tx: Sql | Tx = sql): Promise<Message[]> {
+  return async function toMessages (rows: readonly PgMessageRow[], tx: Queries = sql): Promise<Message[]> {
     if (rows.length === 0) return []
     const ids = rows.map((r) => r.id)
-    const reactions = groupReactions(await tx<ReactionRow[]>`SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`)
-    const mentions = groupMentions(await tx<MentionRow[]>`SELECT mn.message_id, mn.user_id, u.username FROM mentions mn
-      JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ANY(${ids}::bigint[]) ORDER BY mn.message_id, mn.user_id`)
+    // Both in one round trip (pipelined on a transaction's connection, side by side on the pool).
+    const [reactionRows, mentionRows] = await Promise.all([
+      tx<ReactionRow[]>`SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`.execute(),
+      tx<MentionRow[]>`SELECT mn.message_id, mn.user_id, u.username FROM mentions mn
+        JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ANY(${ids}::bigint[]) ORDER BY mn.message_id, mn.user_id`.execute()
+    ])
+    const reactions = groupReactions(reactionRows)
+    const mentions = groupMentions(mentionRows)
     return rows.map((row) => messageOfRow(row, iso, ring, unreadable, reactions, mentions))
   }
 }
@@ -50,39 +56,67 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
   const columns = pgColumns(sql)
   const toMessages = createPgMessageReader(sql, ring, unreadable)
 
+  // A send's batch on a connection of its own rather than sql.begin, whose BEGIN is a round trip
+  // of its own: here it goes out with the batch's first statements. COMMIT waits for every write
+  // to have succeeded, so a batch commits whole or not at all.
   async function insertBatch (inputs: readonly NewMessage[]): Promise<InsertResult[]> {
     if (inputs.length === 0) return []
-    return await sql.begin(async (tx) => await insertIn(tx, inputs))
+    const conn = await sql.reserve()
+    try {
+      const results = await insertWith(conn, inputs, true)
+      await conn`COMMIT`
+      return results
+    } catch (error) {
+      await conn`ROLLBACK`.catch(() => {}) // a lost connection has rolled back already
+      throw error
+    } finally {
+      conn.release()
+    }
   }
 
-  async function insertIn (tx: Tx, inputs: readonly NewMessage[]): Promise<InsertResult[]> {
+  const insertIn = async (tx: Tx, inputs: readonly NewMessage[]): Promise<InsertResult[]> => await insertWith(tx, inputs, false)
+
+  /** The batch's statements on `q`, a transaction already open, or one this opens first (`begin`). */
+  async function insertWith (q: Queries, inputs: readonly NewMessage[], begin: boolean): Promise<InsertResult[]> {
     if (inputs.length === 0) return []
     const roomIds = [...new Set(inputs.map((i) => i.roomId))].sort((a, b) => a - b)
-    const locked = await tx<Array<{ id: number, last_seq: number, archived: boolean }>>`
-      SELECT id, last_seq, archived FROM rooms WHERE id = ANY(${roomIds}::int[]) ORDER BY id FOR UPDATE`
+    const retries = inputs.filter((i) => i.clientId != null)
+    const parentIds = [...new Set(inputs.flatMap((i) => (i.replyTo == null ? [] : [i.replyTo])))]
+    // One round trip: these are pipelined and run in this order, so those after the lock run under
+    // it (each statement of READ COMMITTED sees what committed before it began). Nothing is written
+    // unless BEGIN succeeded: its failure fails this Promise.all.
+    const [, locked, stored, parentRows, drawn] = await Promise.all([
+      begin ? q`BEGIN`.execute() : null,
+      q<Array<{ id: number, last_seq: number, archived: boolean }>>`
+        SELECT id, last_seq, archived FROM rooms WHERE id = ANY(${roomIds}::int[]) ORDER BY id FOR UPDATE`.execute(),
+      // Retries: probes of the (room_id, user_id, client_id) index, one per send, never a scan of the room.
+      retries.length === 0
+        ? []
+        : q<PgMessageRow[]>`SELECT ${columns}
+          JOIN unnest(${retries.map((i) => i.roomId)}::int[], ${retries.map((i) => i.author.id)}::int[], ${retries.map((i) => i.clientId!)}::text[])
+            AS k (room_id, user_id, client_id) ON m.room_id = k.room_id AND m.user_id = k.user_id AND m.client_id = k.client_id`.execute(),
+      // Reply parents: under the locks, a parent cannot be deleted before this commits.
+      parentIds.length === 0
+        ? []
+        : q<Array<{ id: number, room_id: number, user_id: number, username: string, body: string, deleted_at: Date | null }>>`
+          SELECT m.id, m.room_id, m.user_id, u.username, m.body, m.deleted_at FROM messages m JOIN users u ON u.id = m.user_id
+          WHERE m.id = ANY(${parentIds}::bigint[])`.execute(),
+      // Ids for every send, drawn under the locks (so ids grow with seq in each room) and known
+      // before the INSERT, so the rows that point at them go in the same round trip. Those of
+      // retries and refusals are skipped, as a rolled-back insert skips its own.
+      q<Array<{ id: number }>>`WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('messages', 'id')::regclass AS seq)
+        SELECT nextval(s.seq) AS id FROM s, generate_series(1, ${inputs.length}::int)`.execute()
+    ])
     const lastSeq = new Map(locked.filter((r) => !r.archived).map((r) => [r.id, r.last_seq]))
     const archived = new Set(locked.filter((r) => r.archived).map((r) => r.id))
+    const ids = drawn.map((r) => r.id).sort((a, b) => a - b)
 
-    // Retries: the first message of each (room, sender, clientId), stored or earlier in this batch.
+    // The first message of each (room, sender, clientId), stored or earlier in this batch.
     const key = (roomId: number, userId: number, clientId: string): string => `${roomId}\u0000${userId}\u0000${clientId}`
     const existing = new Map<string, Message>()
-    const clientIds = [...new Set(inputs.flatMap((i) => (i.clientId == null ? [] : [i.clientId])))]
-    if (clientIds.length > 0) {
-      const rows = await tx<PgMessageRow[]>`SELECT ${columns}
-        WHERE m.room_id = ANY(${roomIds}::int[]) AND m.client_id = ANY(${clientIds}::text[])`
-      const messages = await toMessages(rows, tx)
-      for (const [i, row] of rows.entries()) existing.set(key(row.room_id, row.user_id, row.client_id!), messages[i]!)
-    }
-
-    // Reply parents, read under the room locks: a parent cannot be deleted before this commits.
-    const parentIds = [...new Set(inputs.flatMap((i) => (i.replyTo == null ? [] : [i.replyTo])))]
-    const parents = new Map<number, { room_id: number, user_id: number, username: string, body: string, deleted_at: Date | null }>()
-    if (parentIds.length > 0) {
-      const rows = await tx<Array<{ id: number, room_id: number, user_id: number, username: string, body: string, deleted_at: Date | null }>>`
-        SELECT m.id, m.room_id, m.user_id, u.username, m.body, m.deleted_at FROM messages m JOIN users u ON u.id = m.user_id
-        WHERE m.id = ANY(${parentIds}::bigint[])`
-      for (const row of rows) parents.set(row.id, row)
-    }
+    const messages = await toMessages(stored, q)
+    for (const [i, row] of stored.entries()) existing.set(key(row.room_id, row.user_id, row.client_id!), messages[i]!)
+    const parents = new Map(parentRows.map((row) => [row.id, row]))
 
     const results: InsertResult[] = []
     const fresh: Array<{ index: number, message: Message, body: string, attachment: string | null }> = []
@@ -122,7 +156,7 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       lastSeq.set(input.roomId, last + 1)
       const attachment = input.attachment ?? null
       const message: Message = {
-        id: 0, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body,
+        id: ids[fresh.length]!, roomId: input.roomId, author: { id: input.author.id, username: input.author.username }, body: input.body,
         attachment, clientId, createdAt: input.createdAt ?? createdAt.toISOString(), seq: last + 1, ...newLifecycle(replyTo, input.mentions ?? [])
       }
       if (k !== null) inBatch.set(k, fresh.length)
@@ -130,19 +164,6 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       results.push({ ok: true, value: { message, created: true } })
     }
     if (fresh.length === 0) return results
-
-    const rows = fresh.map((f) => ({
-      room_id: f.message.roomId, user_id: f.message.author.id, body: f.body, attachment: f.attachment,
-      client_id: f.message.clientId, created_at: f.message.createdAt, seq: f.message.seq, reply_to: f.message.replyTo?.id ?? null
-    }))
-    const inserted = await tx<Array<{ id: number, room_id: number, seq: number }>>`
-      INSERT INTO messages ${tx(rows)}
-      ON CONFLICT (room_id, user_id, client_id) DO NOTHING RETURNING id, room_id, seq`
-    if (inserted.length !== fresh.length) throw new DuplicateUnderLock()
-    const idOf = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]))
-    for (const f of fresh) f.message.id = idOf.get(`${f.message.roomId}:${f.message.seq}`)!
-    const mentionRows = fresh.flatMap((f) => f.message.mentions.map((m) => ({ message_id: f.message.id, user_id: m.id, room_id: f.message.roomId })))
-    if (mentionRows.length > 0) await tx`INSERT INTO mentions ${tx(mentionRows)} ON CONFLICT DO NOTHING`
 
     // The counters: each room's last seq and message count, each sender's count per room.
     const perRoom = new Map<number, number>()
@@ -154,11 +175,35 @@ export function createPgMessages (sql: Sql, ring: FernetRing, unreadable: Unread
       entry[2]++
       perSender.set(s, entry)
     }
-    const roomRows = [...perRoom].map(([id, n]) => [id, lastSeq.get(id)!, n])
-    await tx`UPDATE rooms SET last_seq = v.last_seq::bigint, message_count = rooms.message_count + v.n::bigint
-      FROM (VALUES ${tx(roomRows)}) AS v (id, last_seq, n) WHERE rooms.id = v.id::int`
-    await tx`INSERT INTO sent_counts ${tx([...perSender.values()].map(([user_id, room_id, sent]) => ({ user_id, room_id, sent })))}
-      ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent_counts.sent + excluded.sent`
+    const senders = [...perSender.values()]
+    const mentionRows = fresh.flatMap((f) => f.message.mentions.map((m) => [f.message.id, m.id, f.message.roomId] as const))
+
+    // Every write in one round trip, in this order (each a fixed statement over arrays, planned
+    // once per connection whatever the batch's size). Any failure aborts the transaction whole.
+    const m = fresh.map((f) => f.message)
+    const writes: Array<Promise<unknown>> = [
+      q`INSERT INTO messages (id, room_id, user_id, body, attachment, client_id, created_at, seq, reply_to)
+        SELECT * FROM unnest(${m.map((x) => x.id)}::bigint[], ${m.map((x) => x.roomId)}::int[], ${m.map((x) => x.author.id)}::int[],
+          ${fresh.map((f) => f.body)}::text[], ${fresh.map((f) => f.attachment)}::text[], ${m.map((x) => x.clientId)}::text[],
+          ${m.map((x) => x.createdAt)}::timestamptz[], ${m.map((x) => x.seq)}::bigint[], ${m.map((x) => x.replyTo?.id ?? null)}::bigint[])`.execute()
+    ]
+    if (mentionRows.length > 0) {
+      writes.push(q`INSERT INTO mentions (message_id, user_id, room_id)
+        SELECT * FROM unnest(${mentionRows.map((r) => r[0])}::bigint[], ${mentionRows.map((r) => r[1])}::int[], ${mentionRows.map((r) => r[2])}::int[])
+        ON CONFLICT DO NOTHING`.execute())
+    }
+    writes.push(q`UPDATE rooms SET last_seq = v.last_seq, message_count = rooms.message_count + v.n
+      FROM unnest(${[...perRoom.keys()]}::int[], ${[...perRoom.keys()].map((id) => lastSeq.get(id)!)}::bigint[], ${[...perRoom.values()]}::bigint[])
+        AS v (id, last_seq, n) WHERE rooms.id = v.id`.execute())
+    writes.push(q`INSERT INTO sent_counts (user_id, room_id, sent)
+      SELECT * FROM unnest(${senders.map((e) => e[0])}::int[], ${senders.map((e) => e[1])}::int[], ${senders.map((e) => e[2])}::bigint[])
+      ON CONFLICT (user_id, room_id) DO UPDATE SET sent = sent_counts.sent + excluded.sent`.execute())
+    try {
+      await Promise.all(writes)
+    } catch (error) {
+      if ((error as { constraint_name?: string }).constraint_name === 'messages_client_id') throw new DuplicateUnderLock()
+      throw error
+    }
     return results
   }
 
