@@ -174,6 +174,8 @@ afterAll(async () => { await t.close() })
 
 describe('hostile HTTP input', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     const mediaBefore = readdirSync(t.config.mediaDir).sort()
     const headers: Record<string, string> = { ...(c.headers ?? {}) }
@@ -233,6 +235,8 @@ describe('hostile HTTP input', () => {
 
 describe('the checks above can fail', () => {
   it('a real send does change the snapshot (so "unchanged" means something)', async () => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     const res = await t.app.inject({ method: 'POST', url: '/api/rooms/1/messages', headers: bearer(token), payload: { body: 'legit' } })
     expect(res.statusCode).toBe(201)

@@ -76,6 +76,8 @@ function echoedClientId (frame: string | Buffer): string | undefined {
 
 describe('hostile WebSocket frames', () => {
   it.each(badFrames)('%s → error frame, socket still usable, nothing stored', async (_name, frame, codes) => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     const reply = await sock.ask(frame, 'error', 'ack', 'joined', 'pong')
     if (reply.type === 'ack') {
@@ -113,6 +115,8 @@ describe('hostile WebSocket frames', () => {
   })
 
   it('a frame over MAX_FRAME_BYTES closes with 1009, even a valid-looking one', async () => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     const s = await openSocket(base, token)
     await s.opened

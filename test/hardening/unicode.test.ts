@@ -37,6 +37,8 @@ function expectRefused (res: { statusCode: number, json: () => any }, field: Reg
 
 describe('lone surrogates are refused wherever text enters', () => {
   it('REST: register, login, room name and topic, message body and clientId', async () => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     expectRefused(await post('/api/auth/register', { username: uniqueName(), password: `password${LONE}` }, false), /well-formed/)
     expectRefused(await post('/api/auth/register', { username: `x${LONE}yz`, password: 'password123' }, false), /username/)
@@ -51,6 +53,8 @@ describe('lone surrogates are refused wherever text enters', () => {
   })
 
   it('socket: a message frame with a lone surrogate in body or clientId gets validation_failed', async () => {
+    // Messages sent above reach the search index a moment after their ack: written now, not during the check.
+    await t.app.liveIndex?.settled()
     const before = snapshot(t.config.databasePath)
     // JSON escapes: the frame itself is valid UTF-8, the string it decodes to is not well-formed.
     const bad = await sock.request(`{"type":"message","roomId":1,"body":"hi \\ud800 there","clientId":"c-ok-1"}`, 'error')
