@@ -62,6 +62,9 @@ async function startNode (dir: string, env: Record<string, string>): Promise<Nod
       MAX_SOCKETS_PER_USER: '0',
       MAX_SOCKETS: '0',
       REGISTRATIONS_PER_HOUR: '0',
+      // The seeded history is not indexed in the background: the runs measure sends and reads,
+      // not a backfill competing with them (it has its own figure, --only=search).
+      SEARCH_BACKFILL_BATCH: '0',
       LOG_LEVEL: 'warn',
       ...env
     },
