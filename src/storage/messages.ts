@@ -1,4 +1,5 @@
 import type { FernetRing } from '../crypto/fernet.js'
+import { savepointBatch } from './batch.js'
 import type { Db } from './database.js'
 import {
   excerptOf, groupMentions, groupReactions, MessageDeletedError, MessageMissingError, messageOfRow,
@@ -160,21 +161,11 @@ export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: Unread
   const savepoint = db.transaction(insertOne)
   // One transaction, one fsync for the whole group; each send in its own savepoint so one bad
   // send fails alone.
-  const insertBatch = db.transaction((inputs: readonly NewMessage[]): InsertResult[] =>
-    inputs.map((input) => {
-      try {
-        return { ok: true, value: savepoint(input) }
-      } catch (error) {
-        // SQLITE_FULL and I/O errors may roll back the whole transaction, not only the savepoint:
-        // then none of the batch stands, and it fails as a whole.
-        if (!db.inTransaction) throw error
-        return { ok: false, error }
-      }
-    }))
+  const insertBatch = savepointBatch(db, savepoint)
 
   return {
     insert: (input: NewMessage): StoredMessage => savepoint.immediate(input),
-    insertBatch: (inputs: readonly NewMessage[]): InsertResult[] => insertBatch.immediate(inputs),
+    insertBatch: (inputs: readonly NewMessage[]): InsertResult[] => insertBatch(inputs),
     history (roomId: number, query: HistoryQuery): HistoryPage {
       const take = query.limit + 1 // one more than asked tells whether there is more
       if (query.after !== undefined) {
