@@ -68,12 +68,23 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       throw errors.payloadTooLarge(`You have used your upload space (${Math.floor(config.uploadQuotaBytes / (1024 * 1024))} MB).`)
     }
   }
+  // Bumped whenever a hold is released. An upload whose rows commit and whose hold is released
+  // while another upload's usage read is on its way would be counted neither stored nor in flight;
+  // a read that saw a release happen is read again.
+  const releases = new Map<number, number>()
+  const storedUsage = async (userId: number): Promise<number> => {
+    for (;;) {
+      const before = releases.get(userId)
+      const stored = await storage.media.usage(userId)
+      if (releases.get(userId) === before) return stored
+    }
+  }
   const checkQuota = async (userId: number, adding: number): Promise<void> => {
-    overQuota(userId, await storage.media.usage(userId), adding)
+    overQuota(userId, await storedUsage(userId), adding)
   }
   /** Checks and holds `bytes` of the user's quota until release() (check and hold in one synchronous step: no upload slips in between). */
   const reserve = async (userId: number, bytes: number): Promise<() => void> => {
-    overQuota(userId, await storage.media.usage(userId), bytes)
+    overQuota(userId, await storedUsage(userId), bytes)
     inFlight.set(userId, (inFlight.get(userId) ?? 0) + bytes)
     let held = true
     return () => {
@@ -82,6 +93,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       const left = (inFlight.get(userId) ?? 0) - bytes
       if (left > 0) inFlight.set(userId, left)
       else inFlight.delete(userId)
+      releases.set(userId, (releases.get(userId) ?? 0) + 1)
     }
   }
 

@@ -74,4 +74,37 @@ describe('UPLOAD_QUOTA_MB', () => {
     expect(codes.filter((c) => c === 413)).toHaveLength(4)
     expect(await t.app.storage.media.usage(user.id)).toBeLessThanOrEqual(2 * MiB)
   })
+
+  it('an upload that commits while another reads the stored usage still counts for that other', async () => {
+    // B reads the stored usage; before the read returns, A is stored and its hold released. B's
+    // read counted A neither as stored nor in flight, so B must read again.
+    const user = await registerUser(t.app)
+    expect((await upload(t.app, user.token, { bytes: pdfOf(700 * 1024), filename: 'first.pdf' })).statusCode).toBe(201)
+    const media = t.app.storage.media
+    const usage = media.usage
+    let calls = 0
+    let openGate = (): void => {}
+    const gate = new Promise<void>((resolve) => { openGate = resolve })
+    let readHeld = (): void => {}
+    const held = new Promise<void>((resolve) => { readHeld = resolve })
+    media.usage = async (id) => {
+      const value = await usage(id)
+      // B's second read (the one that holds quota) is the one that is overtaken.
+      if (id === user.id && ++calls === 2) { readHeld(); await gate }
+      return value
+    }
+    try {
+      const b = upload(t.app, user.token, { bytes: pdfOf(700 * 1024), filename: 'b.pdf' })
+      await held
+      media.usage = usage // A goes through untouched
+      const a = await upload(t.app, user.token, { bytes: pdfOf(700 * 1024), filename: 'a.pdf' })
+      expect(a.statusCode).toBe(201)
+      openGate()
+      expect((await b).statusCode).toBe(413) // 3 × 700 KiB do not fit in 2 MiB
+      expect(await usage(user.id)).toBe(2 * 700 * 1024)
+    } finally {
+      media.usage = usage
+      openGate()
+    }
+  })
 })
