@@ -705,8 +705,8 @@ async function main (): Promise<void> {
   if (wanted('lifecycle')) {
     log(describeLifecycle(await lifecycleBench({
       ...(quick
-        ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, changes: 1000 }
-        : { listeners: 20, reactors: 100, durationMs: 5000, ratePerSec: 20, changes: 10_000 }),
+        ? { listeners: 5, reactors: 20, durationMs: 1500, ratePerSec: 20, runs: 1, changes: 1000 }
+        : { listeners: 20, reactors: 100, durationMs: 8000, ratePerSec: 40, runs: P.runs, changes: 10_000 }),
       ...(profile ? { cpuProfDir: profileDir('lifecycle') } : {})
     }, false)))
   }

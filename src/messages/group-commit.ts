@@ -7,7 +7,10 @@
 // Items may be marked as background (changes to sent messages): a batch takes every waiting
 // foreground item first, then at most `maxBackground` of the oldest background ones; the rest wait
 // for the next turn. A storm of changes then makes no turn long, and never stands between a new
-// message and its room: the turn it arrives in commits it.
+// message and its room: the turn it arrives in commits it. While background items queue up, a
+// pause after each of their batches can keep them to a share of the time (`backgroundShare`), so
+// that a storm of them cannot take the whole machine from the foreground.
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { nextRetryMs } from '../storage/failures.js'
 
 export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
@@ -39,6 +42,13 @@ export interface GroupCommitOptions<I = unknown> {
   isBackground?: (item: I) => boolean
   /** Background items per batch (and so per turn of the event loop). */
   maxBackground?: number
+  /**
+   * The share of the event loop that background items may take while they queue up (0–1]: after a
+   * batch that left some behind, the next batch of only background items waits until the last one's
+   * cost (its commit and everything its callers did with the results) is that share of the time.
+   * A foreground item never waits for that pause. 1: no pause.
+   */
+  backgroundShare?: number
 }
 
 /**
@@ -51,12 +61,18 @@ export function createGroupCommit<I, O> (
   commit: (items: I[]) => Array<Outcome<O>> | Promise<Array<Outcome<O>>>,
   {
     maxBatch = 256, isLocked = () => false, lockWaitMs = 5000, lockTimeout = () => new Error('the database stayed locked'),
-    isBackground = () => false, maxBackground = maxBatch
+    isBackground = () => false, maxBackground = maxBatch, backgroundShare = 1
   }: GroupCommitOptions<I> = {}
 ): GroupCommit<I, O> {
   let queue: Array<Pending<I, O>> = []
   let scheduled = false
   let retry: NodeJS.Timeout | undefined
+  /** The pause before the next batch of background items only (see backgroundShare). */
+  let paced: NodeJS.Timeout | undefined
+  /** The event loop's use when the last batch that left background items behind started. */
+  let leftBehindAt: EventLoopUtilization | null = null
+  /** Until then, batches take no background items (backgroundShare). */
+  let pausedUntil = 0
   let pause = 0
   /** The drain under way, if any. */
   let draining: Promise<boolean> | null = null
@@ -65,12 +81,13 @@ export function createGroupCommit<I, O> (
   function nextBatch (): { batch: Array<Pending<I, O>>, leftBehind: boolean } {
     const front: Array<Pending<I, O>> = []
     const back: Array<Pending<I, O>> = []
+    const backRoom = performance.now() < pausedUntil ? 0 : maxBackground
     let leftBehind = false
     for (const p of queue) {
       if (front.length + back.length >= maxBatch) break
       if (!p.background) front.push(p)
-      else if (back.length < maxBackground) back.push(p)
-      else leftBehind = true
+      else if (back.length < backRoom) back.push(p)
+      else leftBehind = backRoom > 0
     }
     return { batch: back.length === 0 ? front : [...front, ...back], leftBehind }
   }
@@ -91,6 +108,8 @@ export function createGroupCommit<I, O> (
   async function drainQueue (): Promise<boolean> {
     while (queue.length > 0) {
       const { batch, leftBehind } = nextBatch()
+      if (batch.length === 0) break // background items only, paused
+      const startedAt = backgroundShare < 1 ? performance.eventLoopUtilization() : null
       let outcomes: Array<Outcome<O>>
       try {
         outcomes = await commit(batch.map((p) => p.item))
@@ -108,7 +127,10 @@ export function createGroupCommit<I, O> (
         else if (outcome.ok) p.resolve(outcome.value)
         else p.reject(outcome.error)
       })
-      if (leftBehind) break
+      if (leftBehind) {
+        leftBehindAt = startedAt
+        break
+      }
     }
     return true
   }
@@ -120,7 +142,13 @@ export function createGroupCommit<I, O> (
       draining = null
       // Sent while the last batch committed, after the loop had looked: next turn. (When the lock
       // stopped the drain, whoever started it decides when to try again.)
-      if (done && queue.length > 0 && !scheduled) schedule()
+      if (done && queue.length > 0 && !scheduled) {
+        const since = leftBehindAt
+        leftBehindAt = null
+        if (since !== null && backgroundShare < 1) schedulePaced(since)
+        else if (performance.now() < pausedUntil && queue.every((p) => p.background)) waitForPause()
+        else schedule()
+      }
       return done
     }, (error: unknown) => {
       draining = null
@@ -136,9 +164,36 @@ export function createGroupCommit<I, O> (
     setImmediate(() => { void run() })
   }
 
+  /**
+   * After a batch that left background items behind: measured once its callers have run (the
+   * next turn), its cost sets the pause before the next batch.
+   */
+  function schedulePaced (startedAt: EventLoopUtilization): void {
+    scheduled = true
+    setImmediate(() => {
+      // The event loop's busy time, not the time since: a commit that waits on the network
+      // (PostgreSQL) costs the loop nothing while it waits.
+      const cost = performance.eventLoopUtilization(startedAt).active
+      pausedUntil = performance.now() + cost * (1 - backgroundShare) / backgroundShare
+      // A foreground item that came meanwhile goes now, alone; the background ones wait.
+      if (queue.some((p) => !p.background)) void run()
+      else waitForPause()
+    })
+  }
+
+  /** Runs again when the pause is over (or when a foreground item comes). */
+  function waitForPause (): void {
+    scheduled = true
+    paced = setTimeout(() => {
+      pausedUntil = 0
+      void run()
+    }, Math.max(1, pausedUntil - performance.now()))
+  }
+
   async function run (): Promise<void> {
     scheduled = false
     retry = undefined
+    paced = undefined
     if (await drain()) return
     // Locked. Sends whose wait is over are refused; the rest are tried again later.
     const now = performance.now()
@@ -161,12 +216,22 @@ export function createGroupCommit<I, O> (
   return {
     submit (item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, background: isBackground(item), since: performance.now(), resolve, reject })
+        const background = isBackground(item)
+        queue.push({ item, background, since: performance.now(), resolve, reject })
+        if (!background && paced !== undefined) { // no pause for a foreground item
+          clearTimeout(paced)
+          paced = undefined
+          scheduled = false
+        }
         if (!scheduled && draining === null) schedule()
       })
     },
     async flush (): Promise<void> {
       clearTimeout(retry)
+      clearTimeout(paced)
+      paced = undefined
+      pausedUntil = 0 // shutting down: no more pauses
+      backgroundShare = 1
       scheduled = false
       if (draining !== null) await draining
       while (queue.length > 0) {

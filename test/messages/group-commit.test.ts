@@ -111,6 +111,77 @@ describe('group commit', () => {
       expect(batches).toEqual([[100], [101], [102]])
     })
 
+    describe('backgroundShare: a storm of background items takes that share of the time', () => {
+      /** A commit that costs `ms` of the event loop per batch, and records when each batch ran. */
+      const costly = (ms: number, batches: Array<{ items: number[], start: number, end: number }>) => (items: number[]) => {
+        const start = performance.now()
+        while (performance.now() - start < ms) { /* the batch's work */ }
+        batches.push({ items, start, end: performance.now() })
+        return items.map((n) => ({ ok: true as const, value: n }))
+      }
+
+      it('after a batch that left some behind, the next waits until the last one was that share of the time', async () => {
+        const batches: Array<{ items: number[], start: number, end: number }> = []
+        const commit = createGroupCommit<number, number>(costly(20, batches), { isBackground, maxBackground: 1, backgroundShare: 0.5 })
+        await Promise.all([100, 101, 102].map(async (n) => commit.submit(n)))
+        expect(batches.map((b) => b.items)).toEqual([[100], [101], [102]])
+        // 20 ms of work at a share of one half: at least 20 ms of pause before each next batch.
+        for (const [before, after] of [[0, 1], [1, 2]] as const) {
+          expect(batches[after]!.start - batches[before]!.end).toBeGreaterThanOrEqual(18)
+        }
+      })
+
+      it('a foreground item never waits for the pause; the background ones still do', async () => {
+        const batches: Array<{ items: number[], start: number, end: number }> = []
+        // A pause of 99 × 10 ms after the first batch.
+        const commit = createGroupCommit<number, number>(costly(10, batches), { isBackground, maxBackground: 1, backgroundShare: 0.01 })
+        const background = Promise.all([100, 101].map(async (n) => commit.submit(n)))
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        expect(batches.map((b) => b.items)).toEqual([[100]])
+        const sent = performance.now()
+        await commit.submit(1)
+        expect(performance.now() - sent).toBeLessThan(500)
+        expect(batches.map((b) => b.items)).toEqual([[100], [1]])
+        await background
+        expect(batches.map((b) => b.items)).toEqual([[100], [1], [101]])
+        expect(batches[2]!.start - batches[0]!.end).toBeGreaterThanOrEqual(900)
+      })
+
+      it('counts the event loop\'s work, not the wait for a database across the network', async () => {
+        const batches: number[][] = []
+        const commit = createGroupCommit<number, number>(async (items) => {
+          batches.push(items)
+          await new Promise((resolve) => setTimeout(resolve, 30)) // PostgreSQL's round trip: the loop is idle
+          return items.map((n) => ({ ok: true as const, value: n }))
+        }, { isBackground, maxBackground: 1, backgroundShare: 0.01 })
+        const started = performance.now()
+        await Promise.all([100, 101, 102].map(async (n) => commit.submit(n)))
+        expect(batches).toEqual([[100], [101], [102]])
+        expect(performance.now() - started).toBeLessThan(1000) // paused by the wall clock: 2 × 99 × 30 ms
+      })
+
+      it('flush does not wait for a pause', async () => {
+        const batches: Array<{ items: number[], start: number, end: number }> = []
+        const commit = createGroupCommit<number, number>(costly(10, batches), { isBackground, maxBackground: 1, backgroundShare: 0.001 })
+        const all = Promise.all([100, 101, 102].map(async (n) => commit.submit(n)))
+        await new Promise((resolve) => setTimeout(resolve, 30)) // [100] committed; a 10 s pause begun
+        const started = performance.now()
+        await commit.flush()
+        expect(performance.now() - started).toBeLessThan(2000)
+        await expect(all).resolves.toEqual([100, 101, 102])
+      })
+
+      it('items that all fit in one batch are never paused', async () => {
+        const batches: Array<{ items: number[], start: number, end: number }> = []
+        const commit = createGroupCommit<number, number>(costly(10, batches), { isBackground, maxBackground: 4, backgroundShare: 0.01 })
+        await Promise.all([100, 101].map(async (n) => commit.submit(n)))
+        const sent = performance.now()
+        await Promise.all([102, 103].map(async (n) => commit.submit(n)))
+        expect(performance.now() - sent).toBeLessThan(500) // a pause would be 990 ms
+        expect(batches.map((b) => b.items)).toEqual([[100, 101], [102, 103]])
+      })
+    })
+
     it('flush commits them all, batch after batch', async () => {
       let committed = 0
       const commit = createGroupCommit<number, number>((items) => {
