@@ -1,9 +1,10 @@
 // New messages reach the search index a moment after their ack, not inside their commit
 // (src/search/live.ts): the sender still finds them at once, a graceful stop writes what is queued,
 // a write that fails costs chat nothing and the next start indexes what it missed.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
+import Database from 'better-sqlite3'
 import { createLiveIndex } from '../../src/search/live.js'
 import { SearchKeys } from '../../src/search/tokens.js'
 import { openStorage } from '../../src/storage/index.js'
@@ -48,19 +49,45 @@ describe('indexing new messages after the ack', () => {
     const path = join(tempDir(), 'chat.db')
     const store = openStorage(path, ring)
     const warnings: string[] = []
-    const live = createLiveIndex(store, new SearchKeys(ring), { delayMs: 60_000, log: { warn: (_object, message) => warnings.push(message) } })
+    const live = createLiveIndex(store, new SearchKeys(ring), { delayMs: 60_000, tries: 2, retryMs: 10, log: { warn: (_object, message) => warnings.push(message) } })
     const alice = (await store.users.create('alice', 'x'))!
     const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'lost words' })
     live.add(message)
     // The database goes away under the queue (a closed handle stands for a failed write).
     await store.close()
     await expect(live.settled()).resolves.toBeUndefined()
-    expect(warnings).toEqual(['search index: 1 new messages could not be indexed now; the next start indexes them'])
+    // Tried again a moment later, then left to the next start.
+    await vi.waitFor(() => expect(warnings).toEqual([
+      'search index: 1 new messages could not be indexed now; trying again in 0.01 s',
+      'search index: 1 new messages could not be indexed now; the next start indexes them'
+    ]))
 
     // SQLite in both test passes: the closed handle above is SQLite's.
     const t = await buildTestApp({ DATABASE_URL: path, ENCRYPTION_KEY: key })
     apps.push(t)
     await t.app.searchIndex.backfilled
     expect(await t.app.searchIndex.progress()).toEqual({ indexed: 1, total: 1 })
+  })
+
+  it('a write that meets another program\'s lock is tried again, and lands once the lock is gone', async () => {
+    const ring = new FernetRing([Fernet.generateKey()])
+    const path = join(tempDir(), 'chat.db')
+    const store = openStorage(path, ring)
+    const warnings: string[] = []
+    const live = createLiveIndex(store, new SearchKeys(ring), { delayMs: 60_000, retryMs: 50, log: { warn: (_object, message) => warnings.push(message) } })
+    const alice = (await store.users.create('alice', 'x'))!
+    const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'patient words' })
+    const other = new Database(path)
+    other.exec('BEGIN IMMEDIATE') // a shell or a backup holding the write lock
+    live.add(message)
+    await live.settled()
+    expect(warnings).toEqual(['search index: 1 new messages could not be indexed now; trying again in 0.05 s'])
+    expect(await store.search.progress()).toEqual({ indexed: 0, total: 1 })
+    other.exec('COMMIT')
+    other.close()
+    await vi.waitFor(async () => expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 }))
+    expect(warnings).toHaveLength(1)
+    await live.close()
+    await store.close()
   })
 })
