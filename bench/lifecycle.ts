@@ -60,7 +60,7 @@ export async function lifecycleBench (o: LifecycleOptions, build = true): Promis
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
       DATABASE_URL: join(dir, 'chat.db'), MEDIA_DIR: join(dir, 'media'), ENCRYPTION_KEY: Fernet.generateKey(),
       SECRET_KEY: Fernet.generateKey() + Fernet.generateKey(), BCRYPT_COST: '4',
-      MESSAGES_PER_SECOND: '0', REGISTRATIONS_PER_HOUR: '0', MAX_SOCKETS_PER_USER: '0'
+      MESSAGES_PER_SECOND: '0', CHANGES_PER_SECOND: '0', REGISTRATIONS_PER_HOUR: '0', MAX_SOCKETS_PER_USER: '0'
     }
   })
   try {

@@ -59,6 +59,7 @@ async function startNode (dir: string, env: Record<string, string>): Promise<Nod
       MEDIA_DIR: join(dir, 'media'),
       BCRYPT_COST: '4', // registration only; not measured here
       MESSAGES_PER_SECOND: '0',
+      CHANGES_PER_SECOND: '0',
       MAX_SOCKETS_PER_USER: '0',
       MAX_SOCKETS: '0',
       REGISTRATIONS_PER_HOUR: '0',

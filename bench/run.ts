@@ -198,6 +198,7 @@ async function launchSecure (dir: string, key: string, secret: string): Promise<
       SECRET_KEY: secret,
       BCRYPT_COST: '12',
       MESSAGES_PER_SECOND: '0',
+      CHANGES_PER_SECOND: '0',
       MAX_SOCKETS_PER_USER: '0',
       MAX_SOCKETS: '0',
       REGISTRATIONS_PER_HOUR: '0',
@@ -592,7 +593,7 @@ function conditions (startedAt: Date, load: number[], minutes: number, seeded: S
   const lines = [
     `- Date: ${startedAt.toISOString()} (run took ${minutes.toFixed(1)} min${quick ? ', **--quick**: short runs, not comparable' : ''}${profile ? ', **--profile**: server under --cpu-prof' : ''})`,
     `- Machine: \`nproc\` = ${nproc}, CPU ${cpuModel}, memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average at start ${load.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared; other work adds noise)`,
-    `- Node ${process.version}; server: \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, BCRYPT_COST=12, MESSAGES_PER_SECOND=0, MAX_SOCKETS_PER_USER=0, MAX_SOCKETS=0, REGISTRATIONS_PER_HOUR=0, SEARCH_BACKFILL_BATCH=0 (the seeded messages are not indexed for search in the background), SQLite WAL + synchronous=FULL in a temp dir); baseline: \`bench/baseline-server.ts\` (bare \`ws\` on node:http)`,
+    `- Node ${process.version}; server: \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, BCRYPT_COST=12, MESSAGES_PER_SECOND=0, CHANGES_PER_SECOND=0, MAX_SOCKETS_PER_USER=0, MAX_SOCKETS=0, REGISTRATIONS_PER_HOUR=0, SEARCH_BACKFILL_BATCH=0 (the seeded messages are not indexed for search in the background), SQLite WAL + synchronous=FULL in a temp dir); baseline: \`bench/baseline-server.ts\` (bare \`ws\` on node:http)`,
     `- Load: one load-generator process per run (\`bench/loadgen.ts\`, \`ws\` clients without permessage-deflate, \`performance.now()\`), on the same 2 cores as the server; ${P.users} users registered once, tokens reused round-robin; ${P.runs} run(s) per scenario, servers alternating; figures are median (min–max) over runs, percentiles over all samples of a run`,
     `- Durations: fan-out ${P.fanout.durationMs / 1000} s after ${P.fanout.warmupMs / 1000} s warm-up; updates fan-out the same, each run beside a new-message fan-out run of its own; latency ${P.latency.durationMs / 1000} s (${(P.latency.durationMs / 1000) * P.latency.ratePerSec} messages × ${P.latency.subscribers} subscribers); durable ${P.durable.durationMs / 1000} s after ${P.durable.warmupMs / 1000} s warm-up; idle ${P.idle.sockets} sockets over rooms ${P.idle.rooms.join(', ')} on a freshly restarted server warmed by ${P.idle.warmupSockets} throwaway sockets, VmRSS read after ${P.idle.settleMs / 1000} s of quiet before and after; history ${P.history.durationMs / 1000} s per autocannon run; login storm = the latency scenario with ${P.storm.ratePerSec} logins/s open loop, round-robin over the ${P.users} bench users (each latency run waits ${P.latency.settleMs / 1000} s after set-up before measuring; the storm runs through that wait)`
   ]

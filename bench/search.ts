@@ -81,7 +81,7 @@ async function launch (dir: string, key: string, env: Record<string, string> = {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: join(dir, 'chat.db'),
       MEDIA_DIR: join(dir, 'media'), ENCRYPTION_KEY: key, SECRET_KEY: 'bench-secret-that-is-long-enough-for-jwt-42', BCRYPT_COST: '4',
-      MESSAGES_PER_SECOND: '0', MAX_SOCKETS_PER_USER: '0', MAX_SOCKETS: '0', REGISTRATIONS_PER_HOUR: '0', LOG_LEVEL: 'warn', ...env
+      MESSAGES_PER_SECOND: '0', CHANGES_PER_SECOND: '0', MAX_SOCKETS_PER_USER: '0', MAX_SOCKETS: '0', REGISTRATIONS_PER_HOUR: '0', LOG_LEVEL: 'warn', ...env
     }
   })
   const url = `http://127.0.0.1:${port}`

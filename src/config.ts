@@ -108,6 +108,8 @@ const settings = {
   // Bytes of uploads each user may keep; 0 = no limit.
   UPLOAD_QUOTA_MB: setting('uploadQuotaBytes', int(0, 10_000_000).default(1024), 'a whole number of megabytes, 0 for no limit', (mb) => mb * MB),
   MESSAGES_PER_SECOND: setting('messagesPerSecond', int(0, 100_000).default(10), NO_LIMIT),
+  // Edits, reactions and pins per user per second (bursts of 3×); deletes are never limited.
+  CHANGES_PER_SECOND: setting('changesPerSecond', int(0, 100_000).default(10), NO_LIMIT),
   MAX_SOCKETS_PER_USER: setting('maxSocketsPerUser', int(0, 100_000).default(20), NO_LIMIT),
   // Open WebSocket connections in all; 0 = no limit.
   MAX_SOCKETS: setting('maxSockets', int(0, 10_000_000).default(10_000), NO_LIMIT),

@@ -25,6 +25,8 @@ declare module 'fastify' {
     messageWrites: MessageWrites
     /** Messages per user per second, shared by every way of sending. */
     sendLimiter: SendLimiter
+    /** Edits, reactions and pins per user per second (lifecycle/service.ts). */
+    changeLimiter: SendLimiter
     /** The search index's keys, derived from the current encryption key (src/search/tokens.ts). */
     searchKeys: SearchKeys
     /** New messages on their way into the search index; null when SEARCH_INDEX=off. */
@@ -57,6 +59,8 @@ export default fp(async (app) => {
   const localLimiter = createRateLimiter({ perSecond: config.messagesPerSecond })
   // Several nodes: one bucket per user in Redis, so a user cannot multiply the rate by the nodes.
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
+  const localChanges = createRateLimiter({ perSecond: config.changesPerSecond })
+  const changeLimiter = app.redis === null ? localChanges : sharedSendLimiter(app.redis, localChanges, 'changes')
   const liveIndex = config.searchIndex ? createLiveIndex(storage, searchKeys, { log: app.log }) : null
   const messageWrites = createMessageWrites({ storage, lockWaitMs: config.lockWaitMs })
   const messageService = createMessageService({
@@ -66,6 +70,7 @@ export default fp(async (app) => {
   app.decorate('storage', storage)
   app.decorate('events', events)
   app.decorate('sendLimiter', sendLimiter)
+  app.decorate('changeLimiter', changeLimiter)
   app.decorate('messageService', messageService)
   app.decorate('messageWrites', messageWrites)
   app.decorate('searchKeys', searchKeys)

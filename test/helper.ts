@@ -28,6 +28,7 @@ export function makeTestConfig (env: Record<string, string> = {}, dir = tempDir(
     MEDIA_DIR: join(dir, 'media'),
     BCRYPT_COST: '4',
     MESSAGES_PER_SECOND: '0',
+    CHANGES_PER_SECOND: '0',
     REGISTRATIONS_PER_HOUR: '0',
     ROOMS_PER_HOUR: '0',
     LOG_LEVEL: 'silent',

@@ -88,7 +88,8 @@ function scripted (redis: Redis): Scripted {
 }
 
 /** MESSAGES_PER_SECOND per user across every node; this process's own bucket while Redis is away. */
-export function sharedSendLimiter (link: RedisLink, local: RateLimiter): SendLimiter {
+/** `bucket`: what is counted (messages sent, or changes to messages), one bucket per user each. */
+export function sharedSendLimiter (link: RedisLink, local: RateLimiter, bucket: 'messages' | 'changes' = 'messages'): SendLimiter {
   if (local.perSecond <= 0) return local
   const redis = scripted(link.client)
   return {
@@ -96,7 +97,7 @@ export function sharedSendLimiter (link: RedisLink, local: RateLimiter): SendLim
     burst: local.burst,
     async take (userId) {
       try {
-        return await redis.chatTokenBucket(`${link.prefix}rate:messages:${userId}`, local.perSecond, local.burst)
+        return await redis.chatTokenBucket(`${link.prefix}rate:${bucket}:${userId}`, local.perSecond, local.burst)
       } catch {
         return local.take(userId)
       }

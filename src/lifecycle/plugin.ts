@@ -18,6 +18,7 @@ export default fp(async (app) => {
   app.decorate('lifecycle', createLifecycleService({
     storage,
     writes: messageWrites,
+    limiter: app.changeLimiter,
     events,
     resolveMentions: createMentionResolver(storage),
     mediaDir: config.mediaDir,

@@ -13,6 +13,8 @@ const e400 = { 400: ErrorResponse }
 const e403 = { 403: ErrorResponse }
 const e404 = { 404: ErrorResponse }
 const e409 = { 409: ErrorResponse }
+/** CHANGES_PER_SECOND (edits, reactions, pins). */
+const e429 = { 429: ErrorResponse }
 
 /**
  * A change's answer is the message the storage layer has just built, field by field (as a page of
@@ -27,7 +29,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['lifecycle']
 
   app.patch('/api/rooms/:roomId/messages/:messageId', {
-    schema: { tags, summary: 'Edit your message (its earlier version is kept)', params: MessageParams, body: EditBody, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...authErrors } },
+    schema: { tags, summary: 'Edit your message (its earlier version is kept)', params: MessageParams, body: EditBody, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...e429, ...authErrors } },
     ...builtByStorage
   }, async (request) => ({ message: await lifecycle.edit(request.user, request.params.roomId, request.params.messageId, request.body.body) }))
 
@@ -46,7 +48,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     app.route({
       method,
       url: '/api/rooms/:roomId/messages/:messageId/reactions/:emoji',
-      schema: { tags, summary: add ? 'React with one emoji (URL-encoded)' : 'Take your reaction back', params: ReactionParams, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...authErrors } },
+      schema: { tags, summary: add ? 'React with one emoji (URL-encoded)' : 'Take your reaction back', params: ReactionParams, response: { 200: MessageResponse, ...e400, ...e403, ...e404, ...e409, ...e429, ...authErrors } },
       ...builtByStorage,
       handler: async (request) => {
         const { roomId, messageId, emoji } = request.params
@@ -56,7 +58,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     app.route({
       method,
       url: '/api/rooms/:roomId/pins/:messageId',
-      schema: { tags, summary: add ? 'Pin a message (moderators and up; anyone in a DM)' : 'Unpin a message', params: MessageParams, response: { 200: MessageResponse, ...e403, ...e404, ...e409, ...authErrors } },
+      schema: { tags, summary: add ? 'Pin a message (moderators and up; anyone in a DM)' : 'Unpin a message', params: MessageParams, response: { 200: MessageResponse, ...e403, ...e404, ...e409, ...e429, ...authErrors } },
       ...builtByStorage,
       handler: async (request) => ({ message: await lifecycle.pin(request.user, request.params.roomId, request.params.messageId, add) })
     })

@@ -12,6 +12,7 @@ import type { ChatEvents } from '../events.js'
 import { MessageDeletedError, MessageMissingError, TooManyReactionsError, type ChangeResult, type MessageChange } from '../storage/lifecycle-shape.js'
 import type { Author, Message, Room, Storage } from '../storage/index.js'
 import type { MessageWrites } from '../messages/writes.js'
+import type { SendLimiter } from '../bus/limits.js'
 import { STORED_NAME } from '../uploads/names.js'
 import { isReactionEmoji } from './emoji.js'
 import type { MentionResolver } from './mentions.js'
@@ -27,6 +28,8 @@ export interface LifecycleServiceOptions {
   storage: Storage
   /** The write queue the sends use too: a change commits with the sends and changes of its turn. */
   writes: MessageWrites
+  /** Edits, reactions and pins per user (CHANGES_PER_SECOND); none when not given. Deletes are never limited. */
+  limiter?: SendLimiter
   events: ChatEvents
   resolveMentions: MentionResolver
   mediaDir: string
@@ -69,6 +72,15 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
     }
   }
 
+  /**
+   * One token of the user's change allowance, once the change is allowed: a storm of reactions
+   * from one person slows their own changes, not everyone's (the queue is shared).
+   */
+  async function throttle (userId: number): Promise<void> {
+    const waitMs = await (o.limiter?.take(userId) ?? 0)
+    if (waitMs > 0) throw errors.rateLimited(waitMs / 1000, 'You are changing messages too fast (edits, reactions, pins); wait a moment.')
+  }
+
   /** Commits through the write queue, which waits out a lock; storage failures become the client's errors. */
   async function commit (change: MessageChange): Promise<ChangeResult> {
     let result: ChangeResult
@@ -92,6 +104,7 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
       if (o.editWindowMinutes > 0 && Date.parse(message.createdAt) + o.editWindowMinutes * 60_000 < Date.now()) {
         throw new AppError('edit_window_closed', `Messages can be edited for ${o.editWindowMinutes} minutes after they are sent.`)
       }
+      await throttle(user.id)
       const mentions = await o.resolveMentions(roomId, user, body)
       const { message: updated } = await commit({ kind: 'edit', roomId, messageId, body, mentions, tokens: o.searchKeys?.forText(roomId, body) })
       const before = new Set(message.mentions.map((m) => m.id))
@@ -134,12 +147,14 @@ export function createLifecycleService (o: LifecycleServiceOptions) {
       // Anyone who may read the room may react: the message is not read first (the change finds it
       // missing, 404, or deleted, 409, as load would), which keeps a storm of reactions cheap.
       await access(user, roomId, add ? 'react' : undefined)
+      await throttle(user.id)
       return (await commit({ kind: add ? 'react' : 'unreact', roomId, messageId, userId: user.id, emoji })).message
     },
 
     async pin (user: Author, roomId: number, messageId: number, pinned: boolean): Promise<Message> {
       const { role, kind, message } = await load(user, roomId, messageId, 'pin')
       if (!can(kind, role, 'pin')) throw errors.forbidden('Only moderators and up may pin and unpin messages here.')
+      await throttle(user.id)
       const { message: updated } = await commit(pinned ? { kind: 'pin', roomId, messageId, byUserId: user.id } : { kind: 'unpin', roomId, messageId })
       // Only a pin that changed something is on the record (pinning a pinned message is a no-op).
       if ((message.pinned === null) === pinned) {

@@ -58,6 +58,7 @@ export async function startCluster (count: number, extra: Record<string, string>
     REDIS_URL,
     REDIS_PREFIX: prefix,
     MESSAGES_PER_SECOND: '0',
+    CHANGES_PER_SECOND: '0',
     REGISTRATIONS_PER_HOUR: '0',
     ROOMS_PER_HOUR: '0',
     ...extra

@@ -16,7 +16,7 @@ describe('limits across nodes', () => {
 
   beforeAll(async () => {
     (await testRedis()).disconnect()
-    cluster = await startCluster(3, { MESSAGES_PER_SECOND: '1', REGISTRATIONS_PER_HOUR: '4', MAX_SOCKETS_PER_USER: '2' })
+    cluster = await startCluster(3, { MESSAGES_PER_SECOND: '1', CHANGES_PER_SECOND: '1', REGISTRATIONS_PER_HOUR: '4', MAX_SOCKETS_PER_USER: '2' })
     base = cluster.nodes.map((node) => node.url)
     // Three of the four registrations this address may make in the hour, one on each node.
     users = [await register(base[0]!, name('a')), await register(base[1]!, name('b')), await register(base[2]!, name('c'))]
@@ -34,6 +34,18 @@ describe('limits across nodes', () => {
     const statuses = []
     for (let i = 0; i < 4; i++) statuses.push((await post(base[i % 3]!, '/api/rooms/1/messages', token, { body: `r${i}` })).status)
     expect(statuses).toEqual([201, 201, 201, 429])
+  })
+
+  it('the change rate (reactions, edits, pins) is per user on every node together', async () => {
+    const { token } = users[2]!
+    const res = await post(base[0]!, '/api/rooms/1/messages', token, { body: 'react here' })
+    const { message } = await res.json() as { message: { id: number } }
+    const statuses = []
+    for (let i = 0; i < 4; i++) {
+      const path = `/api/rooms/1/messages/${message.id}/reactions/${encodeURIComponent('👍')}`
+      statuses.push((await fetch(base[i % 3]! + path, { method: i % 2 === 0 ? 'PUT' : 'DELETE', headers: { authorization: `Bearer ${token}` } })).status)
+    }
+    expect(statuses).toEqual([200, 200, 200, 429])
   })
 
   it('the login throttle counts failures on every node together', async () => {
