@@ -25,6 +25,12 @@ export function createPgWrites (sql: Sql, messages: PgMessagesStore, lifecycle: 
   return {
     async batch (writes: readonly Write[]): Promise<WriteResult[]> {
       if (writes.length === 0) return []
+      // Sends only (most batches): the batch insert opens its transaction with its first statements
+      // (three round trips in all) instead of sql.begin's BEGIN and a room lock of its own (five).
+      if (writes.every((w) => 'send' in w)) {
+        const results = await messages.insertBatch(writes.flatMap((w) => ('send' in w ? [w.send] : [])))
+        return results.map((r) => (r.ok ? { ok: true, value: { sent: r.value } } : r))
+      }
       return await sql.begin(async (tx) => {
         const roomIds = [...new Set(writes.map(roomOf))].sort((a, b) => a - b)
         await tx`SELECT 1 FROM rooms WHERE id = ANY(${roomIds}::int[]) ORDER BY id FOR UPDATE`
