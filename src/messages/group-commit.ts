@@ -12,8 +12,9 @@
 // that a storm of them cannot take the whole machine from the foreground.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { nextRetryMs } from '../storage/failures.js'
+import type { Outcome } from '../storage/types.js'
 
-export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
+export type { Outcome }
 
 interface Pending<I, O> {
   item: I

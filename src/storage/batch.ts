@@ -2,8 +2,7 @@
 // savepoint of its own so that one that fails rolls back alone and reports its own error. Used by
 // the group commit's batches (writes.ts) and by imports (messages.ts insertBatch).
 import type { Db } from './database.js'
-
-export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
+import type { Outcome } from './types.js'
 
 /** `write` must run in a savepoint when called inside a transaction (a `db.transaction` function does). */
 export function savepointBatch<I, O> (db: Db, write: (item: I) => O): (items: readonly I[]) => Array<Outcome<O>> {

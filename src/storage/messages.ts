@@ -6,7 +6,7 @@ import {
   type StoredMessageRow, type MentionRow, type ReactionRow
 } from './lifecycle-shape.js'
 import type { UnreadableRows } from './unreadable.js'
-import type { HistoryPage, HistoryQuery, Message, NewMessage, StoredMessage } from './types.js'
+import type { HistoryPage, HistoryQuery, Message, NewMessage, Outcome, StoredMessage } from './types.js'
 
 /** A message row on SQLite: times are ISO text. */
 export interface MessageRow extends StoredMessageRow {
@@ -101,7 +101,7 @@ export class RoomArchivedError extends Error {
   }
 }
 
-export type InsertResult = { ok: true, value: StoredMessage } | { ok: false, error: unknown }
+export type InsertResult = Outcome<StoredMessage>
 
 export function createMessagesRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
   const insert = db.prepare<[number, number, string, string | null, string | null, string, number, number | null], { id: number }>(

@@ -6,7 +6,7 @@ import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
 import type { AroundPage, Change, ChangeResult, ChangesPage, EditVersion, MessageChange, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, Outcome, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -151,7 +151,7 @@ export interface LifecycleStore {
 export type Write = { send: NewMessage } | { change: MessageChange }
 /** What one write committed, of the same kind as the write. */
 export type Written = { sent: StoredMessage } | { changed: ChangeResult }
-export type WriteResult = { ok: true, value: Written } | { ok: false, error: unknown }
+export type WriteResult = Outcome<Written>
 
 /**
  * Sends and changes together: the message service and the lifecycle service queue theirs in one

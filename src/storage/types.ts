@@ -6,6 +6,9 @@ import type { Attachment, Author, Message, Room } from '../schemas.js'
 
 export type { Attachment, AttachmentKind, Author, Message, Room, User } from '../schemas.js'
 
+/** One write's own result in a batch that writes several: its value, or the error it alone met. */
+export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
+
 export interface NewMessage {
   roomId: number
   author: Author

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createGroupCommit, type Outcome } from '../../src/messages/group-commit.js'
+import { createGroupCommit, type GroupCommit, type Outcome } from '../../src/messages/group-commit.js'
 
 describe('group commit', () => {
   it('commits the items submitted in one turn together, in order', async () => {
@@ -80,12 +80,18 @@ describe('group commit', () => {
   describe('background items', () => {
     const isBackground = (n: number): boolean => n >= 100
 
-    it('go after the foreground ones, at most maxBackground per batch; the rest wait for a later turn', async () => {
+    /** A group commit that records its batches and answers each item with itself. */
+    const recording = (maxBackground: number): { batches: number[][], commit: GroupCommit<number, number> } => {
       const batches: number[][] = []
       const commit = createGroupCommit<number, number>((items) => {
         batches.push(items)
         return items.map((n) => ({ ok: true, value: n }))
-      }, { isBackground, maxBackground: 2 })
+      }, { isBackground, maxBackground })
+      return { batches, commit }
+    }
+
+    it('go after the foreground ones, at most maxBackground per batch; the rest wait for a later turn', async () => {
+      const { batches, commit } = recording(2)
       const order: number[] = []
       const submit = (n: number): Promise<number> => commit.submit(n).then((value) => { order.push(value); return value })
       const first = [100, 101, 102, 1, 103, 2, 104].map(submit)
@@ -99,11 +105,7 @@ describe('group commit', () => {
     })
 
     it('the batch after a full one of background items waits for the next turn', async () => {
-      const batches: number[][] = []
-      const commit = createGroupCommit<number, number>((items) => {
-        batches.push(items)
-        return items.map((n) => ({ ok: true, value: n }))
-      }, { isBackground, maxBackground: 1 })
+      const { batches, commit } = recording(1)
       const done = Promise.all([100, 101, 102].map(async (n) => commit.submit(n)))
       await new Promise((resolve) => setImmediate(resolve))
       expect(batches).toEqual([[100]])
