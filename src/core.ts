@@ -45,6 +45,7 @@ export default fp(async (app) => {
   const searchKeys = new SearchKeys(ring)
   const storage = await openStore(config.database, ring, {
     log: (message) => app.log.warn(message),
+    searchIndex: config.searchIndex,
     onUnreadable: (where) => app.log.error(`Stored ${where} cannot be decrypted with any key in ENCRYPTION_KEY (corrupted, or written with a key no longer given): it is served as unreadable. npm run rotate-keys names such rows.`)
   })
   // Revoked token ids are needed only until the token would have expired anyway. A purge that
@@ -61,7 +62,7 @@ export default fp(async (app) => {
   const sendLimiter = app.redis === null ? localLimiter : sharedSendLimiter(app.redis, localLimiter)
   const localChanges = createRateLimiter({ perSecond: config.changesPerSecond })
   const changeLimiter = app.redis === null ? localChanges : sharedSendLimiter(app.redis, localChanges, 'changes')
-  const liveIndex = config.searchIndex ? createLiveIndex(storage, searchKeys, { log: app.log }) : null
+  const liveIndex = config.searchIndex ? createLiveIndex(storage, { log: app.log }) : null
   const messageWrites = createMessageWrites({ storage, lockWaitMs: config.lockWaitMs })
   const messageService = createMessageService({
     storage, events, limiter: sendLimiter, lockWaitMs: config.lockWaitMs, resolveMentions: createMentionResolver(storage), liveIndex, writes: messageWrites

@@ -1,7 +1,7 @@
 // Test helpers: a Config on a real SQLite file in a fresh temp dir, and an app built on it.
 // With TEST_DATABASE=postgres (npm run test:pg), each app gets a fresh PostgreSQL schema instead,
 // unless the test names its own DATABASE_URL.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -10,6 +10,7 @@ import postgres from 'postgres'
 import { buildApp } from '../src/app.js'
 import { parseConfig, type Config } from '../src/config.js'
 import { Fernet } from '../src/crypto/fernet.js'
+import { indexPathOf } from '../src/storage/search-index.js'
 import { createTestSchema, type TestSchema } from './pg-helper.js'
 
 /** True when the app suites run against PostgreSQL (npm run test:pg). */
@@ -90,6 +91,9 @@ export async function selectColumn (config: Config, query: string): Promise<unkn
   }
   const db = new Database(config.databasePath, { readonly: true })
   try {
+    // The search index's own file (src/storage/search-index.ts), as the server sees it.
+    const index = indexPathOf(config.databasePath)
+    if (existsSync(index)) db.prepare('ATTACH DATABASE ? AS search').run(index)
     return db.prepare(query).pluck().all()
   } finally {
     db.close()

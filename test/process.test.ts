@@ -56,6 +56,8 @@ describe('the server process', () => {
     expect(await exited).toBe(0)
     expect(await stillListening(port)).toBe(false)
     expect(existsSync(join(cwd, 'chat.db-wal'))).toBe(false) // a clean close checkpoints the WAL
+    expect(existsSync(join(cwd, 'chat.db-search'))).toBe(true) // the search index's file, closed as cleanly
+    expect(existsSync(join(cwd, 'chat.db-search-wal'))).toBe(false)
   })
 
   it('`npm start`, as the README says to run it: a SIGTERM to npm alone stops the server, and start does not compile', async () => {

@@ -62,11 +62,16 @@ async function main (): Promise<void> {
     if (bad.length > 0) throw new MaintenanceError(`Not done: the first key alone cannot read ${bad.join(', ')}. Run rotate-keys again.`)
     rotation.refreshKeyCheck()
 
-    await rebuildSearchIndex(createSqliteStore(db, ring), ring, batchSize, pauseMs)
+    const store = createSqliteStore(db, ring)
+    try {
+      await rebuildSearchIndex(store, ring, batchSize, pauseMs)
+    } finally {
+      await store.close() // its index thread, and the database
+    }
     console.log(`Done: ${rotated} messages and ${mediaRotated} upload names re-encrypted; every row reads with the first key alone.` +
       (ring.size > 1 ? ' You can now remove the other key(s) from ENCRYPTION_KEY and restart the server.' : ''))
   } finally {
-    db.close()
+    if (db.open) db.close()
   }
 }
 

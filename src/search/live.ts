@@ -1,13 +1,12 @@
 // Indexing new messages a moment after they are acknowledged, not inside their commit. A send's
-// ack waits for its fsync and nothing else; the words of everything sent in the last
-// `delayMs` are tokenized and written in one transaction, which also lets the index (FTS5 or
-// GIN) take one larger write instead of one per group commit. Searching waits for what is
+// ack waits for its fsync and nothing else; everything sent in the last `delayMs` is tokenized
+// and written in one transaction (on SQLite by the index's own thread, storage/search-thread.ts),
+// which also lets the index (FTS5 or GIN) take one larger write instead of one per group commit. Searching waits for what is
 // queued on this node (`settled`), so a sender finds their own message at once; another node's
 // messages appear within `delayMs`. A write that fails (another program holding SQLite's write
 // lock, a full disk, a lost PostgreSQL connection) is tried again with a growing pause, up to
 // `tries` times; what that, or a crash, loses here, the next start's backfill writes.
 import type { Storage } from '../storage/index.js'
-import type { SearchKeys } from './tokens.js'
 
 export interface LiveIndexOptions {
   /** How long a message may wait to be indexed. */
@@ -36,7 +35,7 @@ export interface LiveIndex {
   close: () => Promise<void>
 }
 
-export function createLiveIndex (storage: Storage, keys: SearchKeys, { delayMs = 100, maxBatch = 1000, maxQueued = 100_000, tries = 5, retryMs = 1000, log }: LiveIndexOptions): LiveIndex {
+export function createLiveIndex (storage: Storage, { delayMs = 100, maxBatch = 1000, maxQueued = 100_000, tries = 5, retryMs = 1000, log }: LiveIndexOptions): LiveIndex {
   let queue: Queued[] = []
   let timer: NodeJS.Timeout | undefined
   let writing: Promise<void> = Promise.resolve()
@@ -47,7 +46,7 @@ export function createLiveIndex (storage: Storage, keys: SearchKeys, { delayMs =
 
   async function write (batch: Queued[]): Promise<void> {
     try {
-      await storage.search.writeNew(batch.map((q) => ({ messageId: q.messageId, tokens: keys.forText(q.roomId, q.body) })))
+      await storage.search.writeNew(batch.map((q) => ({ messageId: q.messageId, roomId: q.roomId, body: q.body })))
       pause = 0
     } catch (error) {
       // A locked database, a full disk, a lost connection: chat goes on, and these are tried again

@@ -43,10 +43,11 @@ export default fp(async (app) => {
   const backfilled = new Promise<void>((resolve) => { finished = resolve })
   app.decorate('searchIndex', { progress, backfilled })
 
-  async function backfill (): Promise<void> {
+  /** @param emptied the index was emptied for another key before the server took requests */
+  async function backfill (emptied: boolean): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        const rebuilt = await resetIfKeyChanged(storage, searchKeys)
+        const rebuilt = (await resetIfKeyChanged(storage, searchKeys)) || emptied
         counted = null
         // A new database has nothing to rebuild: its first start stays quiet (plain start-up lines only).
         if (rebuilt && (await progress()).total > 0) app.log.warn('search index: made with another encryption key (or none yet); rebuilding it in the background')
@@ -84,8 +85,19 @@ export default fp(async (app) => {
 
   let running: Promise<void> | null = null
   app.addHook('onReady', async () => {
-    if (config.searchIndex) running = backfill().finally(finished)
-    else finished()
+    if (!config.searchIndex) {
+      finished()
+      return
+    }
+    // Emptied before the first request, not beside it: a message sent meanwhile would lose its
+    // tokens to the reset (the backfill would write them again, but a search before that would miss it).
+    let emptied = false
+    try {
+      emptied = await resetIfKeyChanged(storage, searchKeys)
+    } catch {
+      // A locked database or a lost connection: the background loop below tries again and says so.
+    }
+    running = backfill(emptied).finally(finished)
   })
   app.addHook('preClose', async () => {
     stop.abort()

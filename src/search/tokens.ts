@@ -29,8 +29,14 @@ export class SearchKeys {
   readonly #roomKeys = new Map<number, Buffer>()
   readonly #cache = new Map<string, string>()
 
-  constructor (ring: FernetRing) {
-    this.#searchKey = ring.deriveKey('secure-chat search index v1')
+  /** From the encryption keys; or from the search key itself (`key()`), as the index thread gets it. */
+  constructor (from: FernetRing | Uint8Array) {
+    this.#searchKey = from instanceof Uint8Array ? Buffer.from(from) : from.deriveKey('secure-chat search index v1')
+  }
+
+  /** The search key, for the index thread (storage/search-thread.ts): it never sees the encryption keys. */
+  key (): Buffer {
+    return Buffer.from(this.#searchKey)
   }
 
   /** Names the key the index was built with, without revealing it: the index is rebuilt when this changes. */

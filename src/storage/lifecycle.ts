@@ -14,14 +14,22 @@ import {
 import { COLUMNS, createMessageReader, messageRows, type MessageRow } from './messages.js'
 import type { UnreadableRows } from './unreadable.js'
 import type { Author, IndexTokens, Message } from './types.js'
-import { searchIndexWriter } from './search.js'
 
 /** How soon after a delete the WAL is checkpointed and truncated. */
 const CHECKPOINT_AFTER_DELETE_MS = 1000
 
 interface State { user_id: number, deleted_at: string | null }
 
-export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows) {
+/**
+ * What an edit or a delete does to the search index (sqlite-store.ts): the index is another file,
+ * written by another thread, so this runs once the change's transaction has committed.
+ */
+export interface IndexEffects {
+  replace: (messageId: number, tokens: IndexTokens | null) => void
+  remove: (messageId: number) => void
+}
+
+export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: UnreadableRows, index: IndexEffects) {
   const { toMessages } = createMessageReader(db, ring, unreadable)
   const byId = db.prepare<[number, number], MessageRow>(`SELECT ${COLUMNS} WHERE m.id = ? AND m.room_id = ?`)
   const stateOf = db.prepare<[number, number], State>('SELECT user_id, deleted_at FROM messages WHERE id = ? AND room_id = ?')
@@ -34,17 +42,13 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
   const clearMentions = db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?')
   const addMention = db.prepare<[number, number, number]>('INSERT OR IGNORE INTO mentions (message_id, user_id, room_id) VALUES (?, ?, ?)')
 
-  // The search index (migration 9): a deleted message's tokens go with it; an edit's are replaced.
-  const dropTokens = db.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?')
-  const writeTokens = searchIndexWriter(db)
   const editTokens = db.prepare<[number], string>('SELECT body FROM message_edits WHERE message_id = ?').pluck()
   const filesOf = db.prepare<[number], string>('SELECT name FROM media WHERE message_id = ?').pluck()
   const destroy = [
     db.prepare<[number]>('DELETE FROM media WHERE message_id = ?'),
     db.prepare<[number]>('DELETE FROM message_edits WHERE message_id = ?'),
     db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?'),
-    db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?'),
-    dropTokens
+    db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?')
   ]
   const tombstone = db.prepare<[string, number]>(
     "UPDATE messages SET body = '', attachment = NULL, deleted_at = ?, pinned_by = NULL, pinned_at = NULL WHERE id = ?")
@@ -116,16 +120,17 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
       return row === undefined ? null : toMessages([row])[0]!
     },
     edit (roomId: number, messageId: number, body: string, mentions: readonly Author[], tokens?: IndexTokens): Change {
-      return commit(roomId, messageId, () => {
+      const result = commit(roomId, messageId, () => {
         const now = new Date().toISOString()
         keepVersion.run(messageId, bodyOf.get(messageId)!, now)
         setBody.run(ring.encrypt(body), now, messageId)
         clearMentions.run(messageId)
         for (const person of mentions) addMention.run(messageId, person.id, roomId)
-        if (tokens === undefined) dropTokens.run(messageId)
-        else writeTokens(messageId, tokens)
         return true
       })
+      // The new text's tokens, or none (no index keys given): the old words must not find it.
+      index.replace(messageId, tokens ?? null)
+      return result
     },
     remove (roomId: number, messageId: number): Removal {
       let files: string[] = []
@@ -138,7 +143,10 @@ export function createLifecycleRepo (db: Db, ring: FernetRing, unreadable: Unrea
         tombstone.run(new Date().toISOString(), messageId)
         return true
       }, true)
-      if (result.changed) checkpointSoon()
+      if (result.changed) {
+        index.remove(messageId)
+        checkpointSoon()
+      }
       return { ...result, files }
     },
     react (roomId: number, messageId: number, userId: number, emoji: string): Change {

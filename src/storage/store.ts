@@ -6,7 +6,7 @@ import type { InsertResult } from './messages.js'
 import type { Role } from '../conversations/policy.js'
 import type { AroundPage, Change, ChangeResult, ChangesPage, EditVersion, MessageChange, Receipt, Removal, RoomLifecycleState } from './lifecycle-shape.js'
 import type {
-  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewMessage, Outcome, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
+  AuditEntry, AuditInput, Author, Ban, ListedRoom, HistoryPage, HistoryQuery, IndexQuery, IndexTokens, Member, Message, NewIndexEntry, NewMessage, Outcome, ReadState, Room, RoomForUser, RoomPatch, ScannedMessage, StoredMessage,
   StoredStanding, User
 } from './types.js'
 
@@ -194,8 +194,9 @@ export interface MediaStore {
 
 /**
  * The search index (src/search): keyed tokens per message, never text. New messages are indexed a
- * moment after their commit (`writeNew`, src/search/live.ts); edits call `replace` and deletes
- * `remove` inside their own transactions; the backfill scans what is missing and writes it.
+ * moment after their commit (`writeNew`, src/search/live.ts); edits and deletes change a message's
+ * tokens with their commit (PostgreSQL: in its transaction; SQLite: right after it, in the index's
+ * own file, search-index.ts); the backfill scans what is missing and writes it.
  */
 export interface SearchStore {
   /** Names the key the index's tokens were made with (a keyed fingerprint); null before any. */
@@ -211,12 +212,12 @@ export interface SearchStore {
   /** Writes scanned messages' tokens, replacing any, skipping each whose stored body is no longer `stamp`; how many were written. */
   write: (entries: ReadonlyArray<{ messageId: number, stamp: string, tokens: IndexTokens }>) => Promise<number>
   /**
-   * Tokens of messages as they were sent: each is written only while the message is neither
-   * edited nor deleted (those wrote their own tokens) and not yet in the index; how many were
-   * written. Not synced to disk on its own: a crash may lose it, and the next start's backfill
-   * writes it again.
+   * Messages as they were sent, tokenized with the search key derived from the store's keys and
+   * written only while the message is neither edited nor deleted (those wrote their own tokens)
+   * and not yet in the index; how many were written. Not synced to disk on its own: a crash may
+   * lose it, and the next start's backfill writes it again.
    */
-  writeNew: (entries: ReadonlyArray<{ messageId: number, tokens: IndexTokens }>) => Promise<number>
+  writeNew: (entries: readonly NewIndexEntry[]) => Promise<number>
   /** Messages in the index, and in all. */
   progress: () => Promise<{ indexed: number, total: number }>
   /** Candidates, decrypted, in the order asked; the caller checks them against their text. */

@@ -122,6 +122,13 @@ export interface IndexTokens {
   prefixes: string[]
 }
 
+/** A message as sent, for the search index (tokenized by the store, with the search key). */
+export interface NewIndexEntry {
+  messageId: number
+  roomId: number
+  body: string
+}
+
 /**
  * One search term as the store looks it up: any of `alternatives` (one per readable room: the
  * term's tokens under that room's key) must be in the message. A word is one token, a phrase its

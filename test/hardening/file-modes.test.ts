@@ -3,7 +3,7 @@
 // a temp dir, checked with stat.
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
 import { openDatabase } from '../../src/storage/database.js'
 import { backupDatabase } from '../../src/storage/maintenance.js'
@@ -13,7 +13,7 @@ import { makePdf, makePng, upload } from '../uploads/helpers.js'
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8)
 
 describe('file modes', () => {
-  it('the database, its -wal and -shm, the media folder and uploaded files are owner-only', async () => {
+  it('the database, its -wal and -shm, the search index file, the media folder and uploaded files are owner-only', async () => {
     const dir = tempDir()
     chmodSync(dir, 0o755) // the operator's folder: left as it is
     const t = await buildTestApp({ DATABASE_URL: join(dir, 'data', 'chat.db'), MEDIA_DIR: join(dir, 'files', 'media') }, dir)
@@ -27,6 +27,13 @@ describe('file modes', () => {
       const db = t.config.databasePath
       expect(existsSync(`${db}-wal`) && existsSync(`${db}-shm`)).toBe(true)
       expect({ db: mode(db), wal: mode(`${db}-wal`), shm: mode(`${db}-shm`) }).toEqual({ db: '600', wal: '600', shm: '600' })
+      // The search index's own file (written by its thread) and its log, once the message is in it.
+      await vi.waitFor(async () => {
+        const { indexed, total } = await t.app.storage.search.progress()
+        expect(indexed === total && total > 0).toBe(true)
+      })
+      const index = `${db}-search`
+      expect({ index: mode(index), wal: mode(`${index}-wal`), shm: mode(`${index}-shm`) }).toEqual({ index: '600', wal: '600', shm: '600' })
       expect(mode(join(dir, 'data'))).toBe('700')
       expect(mode(join(dir, 'files'))).toBe('700')
       expect(mode(t.config.mediaDir)).toBe('700')

@@ -6,12 +6,11 @@ import type { FastifyInstance } from 'fastify'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
 import Database from 'better-sqlite3'
 import { createLiveIndex } from '../../src/search/live.js'
-import { SearchKeys } from '../../src/search/tokens.js'
 import { openStorage } from '../../src/storage/index.js'
 import { bearer, buildTestApp, countRows, onPostgres, registerUser, tempDir, type TestApp } from '../helper.js'
 import { join } from 'node:path'
 
-const indexTable = onPostgres ? 'message_search' : 'message_search_docsize'
+const indexTable = onPostgres ? 'message_search' : 'search.message_search_docsize'
 const apps: TestApp[] = []
 afterEach(async () => { for (const t of apps.splice(0)) await t.close() })
 
@@ -49,7 +48,7 @@ describe('indexing new messages after the ack', () => {
     const path = join(tempDir(), 'chat.db')
     const store = openStorage(path, ring)
     const warnings: string[] = []
-    const live = createLiveIndex(store, new SearchKeys(ring), { delayMs: 60_000, tries: 2, retryMs: 10, log: { warn: (_object, message) => warnings.push(message) } })
+    const live = createLiveIndex(store, { delayMs: 60_000, tries: 2, retryMs: 10, log: { warn: (_object, message) => warnings.push(message) } })
     const alice = (await store.users.create('alice', 'x'))!
     const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'lost words' })
     live.add(message)
@@ -69,24 +68,49 @@ describe('indexing new messages after the ack', () => {
     expect(await t.app.searchIndex.progress()).toEqual({ indexed: 1, total: 1 })
   })
 
-  it('a write that meets another program\'s lock is tried again, and lands once the lock is gone', async () => {
+  it('a write that fails is tried again, and lands once the failure is gone', async () => {
     const ring = new FernetRing([Fernet.generateKey()])
     const path = join(tempDir(), 'chat.db')
     const store = openStorage(path, ring)
     const warnings: string[] = []
-    const live = createLiveIndex(store, new SearchKeys(ring), { delayMs: 60_000, retryMs: 50, log: { warn: (_object, message) => warnings.push(message) } })
+    const live = createLiveIndex(store, { delayMs: 60_000, retryMs: 50, log: { warn: (_object, message) => warnings.push(message) } })
     const alice = (await store.users.create('alice', 'x'))!
     const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'patient words' })
-    const other = new Database(path)
-    other.exec('BEGIN IMMEDIATE') // a shell or a backup holding the write lock
+    // A broken index file: its write fails until the table is back (as a full disk would, and then not).
+    const other = new Database(`${path}-search`)
+    await store.search.progress() // the index thread's start-up check is done
+    other.exec('ALTER TABLE meta RENAME TO meta_away')
     live.add(message)
     await live.settled()
     expect(warnings).toEqual(['search index: 1 new messages could not be indexed now; trying again in 0.05 s'])
     expect(await store.search.progress()).toEqual({ indexed: 0, total: 1 })
-    other.exec('COMMIT')
+    other.exec('ALTER TABLE meta_away RENAME TO meta')
     other.close()
     await vi.waitFor(async () => expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 }))
     expect(warnings).toHaveLength(1)
+    await live.close()
+    await store.close()
+  })
+
+  it('a lock another program holds on the database does not stop indexing (the index is a file of its own)', async () => {
+    const ring = new FernetRing([Fernet.generateKey()])
+    const path = join(tempDir(), 'chat.db')
+    const store = openStorage(path, ring)
+    const warnings: string[] = []
+    const live = createLiveIndex(store, { delayMs: 60_000, log: { warn: (_object, message) => warnings.push(message) } })
+    const alice = (await store.users.create('alice', 'x'))!
+    const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'patient words' })
+    const other = new Database(path)
+    other.exec('BEGIN IMMEDIATE') // a shell or a backup holding the database's write lock
+    try {
+      live.add(message)
+      await live.settled()
+      expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 })
+      expect(warnings).toEqual([])
+    } finally {
+      other.exec('COMMIT')
+      other.close()
+    }
     await live.close()
     await store.close()
   })

@@ -172,6 +172,7 @@ describe('indexing messages from before search', () => {
     const user = await registerUser(first.app)
     // Stored without tokens, as an import (or a database from before search) has them.
     const author = { id: user.id, username: user.username }
+    await first.app.searchIndex.backfilled
     await first.app.storage.messages.insertBatch(Array.from({ length: 10 }, (_, i) => ({ roomId: 1 + (i % 2), author, body: `archived note number${i}` })))
     const health = async (app: FastifyInstance): Promise<{ indexed: number, total: number }> =>
       (await app.inject({ method: 'GET', url: '/api/health' })).json<{ searchIndex: { indexed: number, total: number } }>().searchIndex

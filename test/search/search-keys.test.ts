@@ -64,8 +64,11 @@ describe('the index at rest', () => {
         haystacks = [{ name: 'message_search', bytes: Buffer.from(rows.join('\n')) }, { name: 'meta', bytes: Buffer.from(meta.join('\n')) }]
       } else {
         const path = t.config.databasePath
-        haystacks = [path, `${path}-wal`, `${path}-shm`].filter((f) => existsSync(f)).map((f) => ({ name: f, bytes: readFileSync(f) }))
-        expect(haystacks.some((h) => h.name.endsWith('-wal') && h.bytes.length > 0)).toBe(true)
+        const index = `${path}-search`
+        haystacks = [path, `${path}-wal`, `${path}-shm`, index, `${index}-wal`, `${index}-shm`].filter((f) => existsSync(f)).map((f) => ({ name: f, bytes: readFileSync(f) }))
+        expect(haystacks.some((h) => h.name === `${path}-wal` && h.bytes.length > 0)).toBe(true)
+        expect(haystacks.some((h) => h.name.startsWith(index) && h.bytes.length > 0)).toBe(true)
+        expect(Number((await selectColumn(t.config, 'SELECT count(*) FROM search.message_search_docsize'))[0])).toBe(22)
         // The scan does find what is stored in clear: usernames are.
         expect(haystacks.some((h) => h.bytes.includes(Buffer.from(user.username)))).toBe(true)
       }
@@ -90,7 +93,7 @@ describe('search keys follow the encryption key', () => {
     const second = await buildTestApp({ ENCRYPTION_KEY: `${newKey},${oldKey}`, DATABASE_URL: first.databaseUrl }, dir)
     try {
       await second.app.searchIndex.backfilled
-      const [fingerprint] = await selectColumn(second.config, "SELECT value FROM meta WHERE key = 'search_key'")
+      const [fingerprint] = await selectColumn(second.config, `SELECT value FROM ${onPostgres ? 'meta' : 'search.meta'} WHERE key = 'search_key'`)
       expect(fingerprint).toBe(new SearchKeys(new FernetRing([newKey])).fingerprint())
       expect(await search(second.app, user.token, 'survives')).toEqual(['rotation survives search'])
     } finally {
@@ -116,7 +119,7 @@ describe('search keys follow the encryption key', () => {
     expect(await rotate.exited, rotate.stderr()).toBe(0)
     expect(rotate.stdout()).toMatch(/search index: rebuilt under the first key, 1 messages indexed/)
     const fingerprint = (): unknown => {
-      const db = new Database(config.databasePath, { readonly: true })
+      const db = new Database(`${config.databasePath}-search`, { readonly: true })
       try { return db.prepare("SELECT value FROM meta WHERE key = 'search_key'").pluck().get() } finally { db.close() }
     }
     expect(fingerprint()).toBe(new SearchKeys(new FernetRing([newKey])).fingerprint())
@@ -151,7 +154,7 @@ describe('npm run reindex', () => {
       const run = runTool('reindex', t.dir, { DATABASE_URL: t.databaseUrl, ENCRYPTION_KEY }, ['--batch-size', '1'])
       expect(await run.exited, run.stderr()).toBe(0)
       expect(run.stdout()).toMatch(/Rebuilding the search index: 2 messages[\s\S]*Done: 2 messages indexed/)
-      expect(Number((await selectColumn(t.config, 'SELECT count(*) FROM message_search'))[0])).toBe(2)
+      expect(Number((await selectColumn(t.config, `SELECT count(*) FROM ${onPostgres ? 'message_search' : 'search.message_search_docsize'}`))[0])).toBe(2)
     } finally {
       await t.dropDatabase()
       rmSync(t.dir, { recursive: true, force: true })

@@ -1,18 +1,16 @@
 // The search index store (store.search), on both stores: tokens written after a send, found by
 // term (words, phrases by position, prefixes), only in the rooms asked, by author, paged; edits
 // replace tokens, deletes remove them; the backfill's scan and stamped write; reset and progress.
+import Database from 'better-sqlite3'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { Fernet, FernetRing } from '../../src/crypto/fernet.js'
 import { SearchKeys } from '../../src/search/tokens.js'
-import { openDatabase } from '../../src/storage/database.js'
 import { openStorage, type Store } from '../../src/storage/index.js'
-import { createMessagesRepo } from '../../src/storage/messages.js'
-import { createSearchRepo } from '../../src/storage/search.js'
-import { createUnreadableRows } from '../../src/storage/unreadable.js'
-import { createUsersRepo } from '../../src/storage/users.js'
 import { openPgStore } from '../../src/storage/pg/index.js'
-import type { IndexQuery, IndexTerm } from '../../src/storage/types.js'
+import type { IndexQuery, IndexTerm, NewIndexEntry } from '../../src/storage/types.js'
 import { tempDir } from '../helper.js'
 import { createTestSchema } from '../pg-helper.js'
 
@@ -47,7 +45,7 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     const bob = (await store.users.create('bob', 'x'))!
     const send = async (roomId: number, author: typeof alice, body: string): Promise<number> => {
       const { id } = (await store.messages.insert({ roomId, author, body })).message
-      expect(await store.search.writeNew([{ messageId: id, tokens: keys.forText(roomId, body) }])).toBe(1)
+      expect(await store.search.writeNew([{ messageId: id, roomId, body }])).toBe(1)
       return id
     }
     const a = await send(1, alice, 'the new release is out')
@@ -76,7 +74,7 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     const store = await open(dialect, ring)
     const alice = (await store.users.create('alice', 'x'))!
     const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'first words' })
-    await store.search.writeNew([{ messageId: message.id, tokens: keys.forText(1, 'first words') }])
+    await store.search.writeNew([{ messageId: message.id, roomId: 1, body: 'first words' }])
     await store.search.replace(message.id, keys.forText(1, 'second text'))
     expect(await store.search.find(query([word([1], 'first')]))).toEqual([])
     expect((await store.search.find(query([word([1], 'second')]))).map((m) => m.id)).toEqual([message.id])
@@ -92,7 +90,7 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
     const alice = (await store.users.create('alice', 'x'))!
     await store.messages.insertBatch(['one', 'two', 'three'].map((body) => ({ roomId: 1, author: alice, body })))
     const four = (await store.messages.insert({ roomId: 1, author: alice, body: 'four' })).message.id
-    await store.search.writeNew([{ messageId: four, tokens: keys.forText(1, 'four') }])
+    await store.search.writeNew([{ messageId: four, roomId: 1, body: 'four' }])
     expect(await store.search.progress()).toEqual({ indexed: 1, total: 4 })
     const pending = await store.search.scan(0, 10, 'unindexed')
     expect(pending.map((p) => p.message.body)).toEqual(['one', 'two', 'three'])
@@ -117,7 +115,7 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
       (await store.messages.insert({ roomId: 1, author: alice, body })).message.id))
     await store.lifecycle.edit(1, edited!, 'new words', [], keys.forText(1, 'new words'))
     await store.lifecycle.remove(1, deleted!)
-    const entry = (id: number, body: string): { messageId: number, tokens: ReturnType<SearchKeys['forText']> } => ({ messageId: id, tokens: keys.forText(1, body) })
+    const entry = (id: number, body: string): NewIndexEntry => ({ messageId: id, roomId: 1, body })
     // Queued at send time, written after the edit and the delete: only the untouched one is written.
     expect(await store.search.writeNew([entry(plain!, 'plain words'), entry(edited!, 'old words'), entry(deleted!, 'gone words'), entry(999_999, 'ghost')])).toBe(1)
     const found = async (w: string): Promise<string[]> => (await store.search.find(query([word([1], w)]))).map((m) => m.body)
@@ -131,25 +129,89 @@ describe.each(['sqlite', 'postgres'] as const)('search store: %s', (dialect) => 
   })
 })
 
-describe('search store: sqlite durability', () => {
-  it('writeNew commits without its own fsync, and every other commit is FULL again after it (even when it fails)', () => {
+describe('search store: sqlite index file', () => {
+  it('lives beside the database, not in it, written by its own thread: a lock on it never holds up a send, and its writes wait for the lock', async () => {
+    const ring = new FernetRing([Fernet.generateKey()])
+    const path = join(tempDir(), 'chat.db')
+    const store = openStorage(path, ring)
+    cleanups.push(async () => store.close())
+    const alice = (await store.users.create('alice', 'x'))!
+    const tables = new Database(path, { readonly: true })
+    try {
+      expect(tables.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'message_search%'").all()).toEqual([])
+    } finally {
+      tables.close()
+    }
+    expect(existsSync(`${path}-search`)).toBe(true)
+
+    const other = new Database(`${path}-search`)
+    other.exec('BEGIN IMMEDIATE')
+    const first = (await store.messages.insert({ roomId: 1, author: alice, body: 'hello there' })).message.id
+    let written: number | undefined
+    const writing = store.search.writeNew([{ messageId: first, roomId: 1, body: 'hello there' }]).then((n) => { written = n })
+    await sleep(300)
+    expect(written).toBeUndefined() // the thread waits for the lock...
+    await store.messages.insert({ roomId: 1, author: alice, body: 'sent meanwhile' }) // ...and sends do not
+    other.exec('COMMIT')
+    other.close()
+    await writing
+    expect(written).toBe(1)
+    expect((await store.search.find({ terms: [{ kind: 'words', alternatives: [[new SearchKeys(ring).word(1, 'hello')]] }], roomIds: [1], authorName: null, before: null, order: 'newest', limit: 10, offset: 0 })).map((m) => m.id)).toEqual([first])
+    // Tokens are checked in the thread too; its errors come back to the caller.
+    await expect(store.search.write([{ messageId: first, stamp: 'x', tokens: { words: ['not hex'], prefixes: [] } }])).resolves.toBe(0)
+    const stamp = (await store.search.scan(0, 1, 'all'))[0]!.stamp
+    await expect(store.search.write([{ messageId: first, stamp, tokens: { words: ['not hex'], prefixes: [] } }])).rejects.toThrow('search tokens are hex')
+  })
+
+  it('an edit or delete in a group-commit batch reaches the index after the batch commits; tokens a crash left behind go at the next start', async () => {
     const ring = new FernetRing([Fernet.generateKey()])
     const keys = new SearchKeys(ring)
-    const db = openDatabase(join(tempDir(), 'chat.db'), ring)
+    const path = join(tempDir(), 'chat.db')
+    const find = async (store: Store, w: string): Promise<number[]> =>
+      (await store.search.find({ terms: [{ kind: 'words', alternatives: [[keys.word(1, w)]] }], roomIds: [1], authorName: null, before: null, order: 'newest', limit: 10, offset: 0 })).map((m) => m.id)
+    let store = openStorage(path, ring)
+    const alice = (await store.users.create('alice', 'x'))!
+    const results = await store.writes.batch([
+      { send: { roomId: 1, author: alice, body: 'kept words' } },
+      { send: { roomId: 1, author: alice, body: 'draft words' } },
+      { send: { roomId: 1, author: alice, body: 'doomed words' } }
+    ])
+    const [kept, draft, doomed] = results.map((r) => (r.ok && 'sent' in r.value ? r.value.sent.message.id : 0))
+    await store.search.writeNew([kept!, draft!, doomed!].map((id, i) => ({ messageId: id, roomId: 1, body: ['kept words', 'draft words', 'doomed words'][i]! })))
+    expect(await find(store, 'words')).toEqual([doomed, draft, kept])
+    const changed = await store.writes.batch([
+      { change: { kind: 'edit', roomId: 1, messageId: draft!, body: 'final text', mentions: [], tokens: keys.forText(1, 'final text') } },
+      { change: { kind: 'remove', roomId: 1, messageId: doomed! } }
+    ])
+    expect(changed.every((r) => r.ok)).toBe(true)
+    expect(await find(store, 'final')).toEqual([draft])
+    expect(await find(store, 'words')).toEqual([kept])
+    expect(await store.search.progress()).toEqual({ indexed: 2, total: 2 })
+    await store.close()
+
+    // A crash between a delete's commit and its index write: the tokens stayed. And a database put
+    // back from an older copy while the index file stayed: tokens for ids it does not have.
+    const db = new Database(path)
+    db.prepare("UPDATE messages SET body = '', deleted_at = ? WHERE id = ?").run(new Date().toISOString(), kept)
+    db.close()
+    const index = new Database(`${path}-search`)
+    index.prepare('INSERT INTO message_search (rowid, words, prefixes) VALUES (?, ?, ?)').run(doomed! + 100, keys.forText(1, 'ghost').words.join(' '), '')
+    index.close()
+    store = openStorage(path, ring)
     try {
-      const search = createSearchRepo(db, ring, createUnreadableRows())
-      const user = createUsersRepo(db).create('alice', 'x')!
-      const { message } = createMessagesRepo(db, ring, createUnreadableRows()).insert({ roomId: 1, author: user, body: 'hello there' })
-      const FULL = 2
-      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
-      expect(search.writeNew([{ messageId: message.id, tokens: keys.forText(1, 'hello there') }])).toBe(1)
-      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
-      expect(() => search.writeNew([{ messageId: message.id + 1, tokens: { words: ['not hex'], prefixes: [] } }])).not.toThrow()
-      db.prepare('INSERT INTO messages (room_id, user_id, body, created_at, seq) VALUES (1, ?, ?, ?, 99)').run(user.id, ring.encrypt('x'), new Date().toISOString())
-      expect(() => search.writeNew([{ messageId: message.id + 1, tokens: { words: ['not hex'], prefixes: [] } }])).toThrow(TypeError)
-      expect(db.pragma('synchronous', { simple: true })).toBe(FULL)
+      await vi.waitFor(async () => expect(await selectIds(`${path}-search`)).toEqual([draft]))
+      expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 })
     } finally {
-      db.close()
+      await store.close()
     }
   })
 })
+
+async function selectIds (indexPath: string): Promise<number[]> {
+  const db = new Database(indexPath, { readonly: true })
+  try {
+    return db.prepare('SELECT id FROM message_search_docsize ORDER BY id').pluck().all() as number[]
+  } finally {
+    db.close()
+  }
+}

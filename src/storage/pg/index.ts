@@ -12,6 +12,7 @@ import { createPgMessageReader, createPgMessages } from './messages.js'
 import { migratePg } from './migrate.js'
 import { createPgReads, createPgRooms } from './rooms.js'
 import { createPgSearch } from './search.js'
+import { SearchKeys } from '../../search/tokens.js'
 import { createPgWrites } from './writes.js'
 
 export interface PgStoreOptions {
@@ -38,7 +39,7 @@ export function createPgStore (sql: Sql, ring: FernetRing, options: PgStoreOptio
     members: createPgMembers(sql),
     bans: createPgBans(sql),
     audit: createPgAudit(sql),
-    search: createPgSearch(sql, createPgMessageReader(sql, ring, unreadable)),
+    search: createPgSearch(sql, createPgMessageReader(sql, ring, unreadable), new SearchKeys(ring)),
     unreadableRows: unreadable.count,
     async healthy (): Promise<boolean> {
       try {

@@ -2,6 +2,7 @@
 // GIN-indexed tsvector written as a literal (no parser or dictionary: the hex stays as it is).
 // Word tokens carry their positions (phrases with <->, ts_rank); prefix tokens, marked with a `p`,
 // carry none. Queries are tsquery text built from hex tokens only.
+import type { SearchKeys } from '../../search/tokens.js'
 import type { SearchStore } from '../store.js'
 import type { IndexQuery, IndexTerm, IndexTokens, Message } from '../types.js'
 import type { Sql } from './connect.js'
@@ -39,7 +40,7 @@ export function tsqueryOf (terms: readonly IndexTerm[]): string {
 
 type Row = PgMessageRow
 
-export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => Promise<Message[]>): SearchStore {
+export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => Promise<Message[]>, keys: SearchKeys): SearchStore {
   const columns = pgColumns(sql)
 
   return {
@@ -87,7 +88,7 @@ export function createPgSearch (sql: Sql, toMessages: (rows: readonly Row[]) => 
         await tx`SET LOCAL synchronous_commit = off`
         const written = await tx`INSERT INTO message_search (message_id, tokens)
           SELECT m.id, v.tokens::tsvector
-          FROM unnest(${entries.map((e) => e.messageId)}::bigint[], ${entries.map((e) => tsvectorOf(e.tokens))}::text[]) AS v (id, tokens)
+          FROM unnest(${entries.map((e) => e.messageId)}::bigint[], ${entries.map((e) => tsvectorOf(keys.forText(e.roomId, e.body)))}::text[]) AS v (id, tokens)
           JOIN messages m ON m.id = v.id AND m.edited_at IS NULL AND m.deleted_at IS NULL
           ON CONFLICT (message_id) DO NOTHING`
         return written.count
