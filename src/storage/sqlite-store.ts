@@ -55,16 +55,27 @@ interface SearchIndex {
  * (a connection with it attached would take its lock on every BEGIN IMMEDIATE, the sends' too),
  * written by the index thread. An in-memory database holds it in memory, written in place.
  */
-function openSearchIndex (db: Db, keys: SearchKeys, on: boolean, log: (message: string) => void): SearchIndex {
+function openSearchIndex (db: Db, keys: SearchKeys, on: boolean, log: (message: string) => void, replaced = false): SearchIndex {
   if (db.memory) {
     attachIndex(db, ':memory:')
     return { reader: db, writes: inlineWrites(db, keys) }
   }
   const indexPath = indexPathOf(db.name)
-  if (!on) for (const file of [indexPath, `${indexPath}-wal`, `${indexPath}-shm`]) rmSync(file, { force: true })
+  const removeIndex = (): void => { for (const file of [indexPath, `${indexPath}-wal`, `${indexPath}-shm`]) rmSync(file, { force: true }) }
+  if (!on) removeIndex()
   prepareDatabaseFile(indexPath)
   const reader = new Database(db.name)
-  attachIndex(reader, indexPath)
+  try {
+    attachIndex(reader, indexPath)
+  } catch (error) {
+    reader.close()
+    if (replaced) throw error
+    // Not a database (damaged, or another file under its name): it holds nothing the messages
+    // cannot give again, so it is replaced, and rebuilt in the background.
+    log(`search index: ${indexPath} could not be opened (${String(error)}); starting a new one`)
+    removeIndex()
+    return openSearchIndex(db, keys, on, log, true)
+  }
   reader.pragma('query_only = ON')
   const writes = threadWrites(db.name, indexPath, keys)
   // Tokens a crash kept after their message's delete go at start, before anything is searched.

@@ -2,7 +2,7 @@
 // term (words, phrases by position, prefixes), only in the rooms asked, by author, paged; edits
 // replace tokens, deletes remove them; the backfill's scan and stamped write; reset and progress.
 import Database from 'better-sqlite3'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -200,6 +200,28 @@ describe('search store: sqlite index file', () => {
     store = openStorage(path, ring)
     try {
       await vi.waitFor(async () => expect(await selectIds(`${path}-search`)).toEqual([draft]))
+      expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 })
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('search store: a damaged index file', () => {
+  it('is replaced at start (it holds nothing the messages cannot give again), and said so', async () => {
+    const ring = new FernetRing([Fernet.generateKey()])
+    const path = join(tempDir(), 'chat.db')
+    let store = openStorage(path, ring)
+    const alice = (await store.users.create('alice', 'x'))!
+    const { message } = await store.messages.insert({ roomId: 1, author: alice, body: 'still here' })
+    await store.close()
+    writeFileSync(`${path}-search`, Buffer.alloc(8192, 7))
+    const said: string[] = []
+    store = openStorage(path, ring, { log: (message) => said.push(message) })
+    try {
+      expect(said).toEqual([expect.stringMatching(/^search index: .*chat\.db-search could not be opened \(.*\); starting a new one$/)])
+      expect(await store.search.keyFingerprint()).toBeNull() // so the server rebuilds it
+      expect(await store.search.writeNew([{ messageId: message.id, roomId: 1, body: 'still here' }])).toBe(1)
       expect(await store.search.progress()).toEqual({ indexed: 1, total: 1 })
     } finally {
       await store.close()
