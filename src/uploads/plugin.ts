@@ -150,6 +150,8 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       const gone = new AbortController()
       const onClose = (): void => { if (!reply.raw.writableEnded) gone.abort() }
       reply.raw.once('close', onClose)
+      // Gone while the file was still being received: its 'close' has been already.
+      if (reply.raw.destroyed) onClose()
       let prepared: PreparedUpload
       try {
         prepared = await prepareUpload({ dir, src: upload.path, filename: upload.filename, uploaderId: user.id, images, signal: gone.signal, temps })
