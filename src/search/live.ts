@@ -1,11 +1,11 @@
 // Indexing new messages a moment after they are acknowledged, not inside their commit. A send's
 // ack waits for its fsync and nothing else; everything sent in the last `delayMs` is tokenized
 // and written in one transaction (on SQLite by the index's own thread, storage/search-thread.ts),
-// which also lets the index (FTS5 or GIN) take one larger write instead of one per group commit. Searching waits for what is
-// queued on this node (`settled`), so a sender finds their own message at once; another node's
-// messages appear within `delayMs`. A write that fails (another program holding SQLite's write
-// lock, a full disk, a lost PostgreSQL connection) is tried again with a growing pause, up to
-// `tries` times; what that, or a crash, loses here, the next start's backfill writes.
+// which also lets the index (FTS5 or GIN) take one larger write instead of one per group commit.
+// Searching waits for what is queued on this node (`settled`), so a sender finds their own message
+// at once; another node's messages appear within `delayMs`. A write that fails (a full disk, a lost
+// PostgreSQL connection, a lock on the index held too long) is tried again with a growing pause, up
+// to `tries` times; what that, or a crash, loses here, the next start's backfill writes.
 import type { Storage } from '../storage/index.js'
 
 export interface LiveIndexOptions {
