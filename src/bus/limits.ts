@@ -87,8 +87,10 @@ function scripted (redis: Redis): Scripted {
   return r
 }
 
-/** MESSAGES_PER_SECOND per user across every node; this process's own bucket while Redis is away. */
-/** `bucket`: what is counted (messages sent, or changes to messages), one bucket per user each. */
+/**
+ * A per-user limit across every node (MESSAGES_PER_SECOND, or CHANGES_PER_SECOND with `bucket`
+ * 'changes': each its own bucket per user); this process's own bucket while Redis is away.
+ */
 export function sharedSendLimiter (link: RedisLink, local: RateLimiter, bucket: 'messages' | 'changes' = 'messages'): SendLimiter {
   if (local.perSecond <= 0) return local
   const redis = scripted(link.client)

@@ -14,8 +14,6 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { nextRetryMs } from '../storage/failures.js'
 import type { Outcome } from '../storage/types.js'
 
-export type { Outcome }
-
 interface Pending<I, O> {
   item: I
   background: boolean

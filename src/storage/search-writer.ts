@@ -19,7 +19,8 @@ export type IndexWrites = { [K in IndexOp]: (...args: Parameters<IndexWriter[K]>
   close: () => Promise<void>
 }
 
-const OPS: readonly IndexOp[] = ['fresh', 'replace', 'remove', 'write', 'reset', 'tidy']
+/** Every write the writer has (the compiler checks the list is whole). */
+const OPS = Object.keys({ fresh: true, replace: true, remove: true, write: true, reset: true, tidy: true } satisfies Record<IndexOp, true>) as IndexOp[]
 
 /** A failure in the thread, with SQLite's code kept (storage/failures.ts tells a full disk by it). */
 class IndexWriteError extends Error {

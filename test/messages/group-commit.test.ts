@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createGroupCommit, type GroupCommit, type Outcome } from '../../src/messages/group-commit.js'
+import { createGroupCommit, type GroupCommit } from '../../src/messages/group-commit.js'
+import type { Outcome } from '../../src/storage/types.js'
 
 describe('group commit', () => {
   it('commits the items submitted in one turn together, in order', async () => {
